@@ -1,0 +1,98 @@
+# mkbase: build, test and demo.  Build products go under out/ (git-ignored).
+#   make            build out/mkbase
+#   make check      install missing test dependencies, run every test
+#   make demo       build the sample repo, the demo image, and boot it
+#   make asan       build with ASan+UBSan into out/asan/; `make asan check`
+#                   runs the whole suite against that build
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/mkbase
+MANDIR ?= $(PREFIX)/share/man
+
+PKGS := libsolv libsolvext rpm libarchive libseccomp libcap
+CC ?= cc
+
+ifneq ($(filter asan,$(MAKECMDGOALS)),)
+BUILD := asan
+endif
+BUILD ?= release
+
+ifeq ($(BUILD),asan)
+OUT := out/asan
+MODE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -D_FORTIFY_SOURCE=2
+MODE_LDFLAGS := -fsanitize=address,undefined
+else
+OUT := out
+MODE_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2
+MODE_LDFLAGS :=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+        -Wstrict-prototypes -Wmissing-declarations -Wswitch-default \
+        -Wno-unused-parameter -Wpointer-arith -Wundef -Wvla
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
+             -DMK_DATADIR='"$(DATADIR)"' -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
+ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread
+
+VERSION := 0.1.0
+
+SRCS := $(sort $(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all asan check demo deps install uninstall clean check-boundaries unit
+
+all: $(OUT)/mkbase $(UNIT_BINS)
+
+asan: all
+
+$(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OUT)/libmkbase.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/mkbase: $(OUT)/obj/main.o $(OUT)/libmkbase.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(OUT)/libmkbase.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(OUT)/libmkbase.a $(ALL_LDFLAGS) $(LIBS)
+
+# Install build dependencies from Debian when they are missing (needs root;
+# otherwise it names the packages to install).
+deps:
+	@tests/deps.sh build
+
+check: all check-boundaries
+	@tests/deps.sh test
+	@MKBASE_OUT=$(OUT) tests/run
+
+check-boundaries:
+	@tests/check-boundaries.sh
+
+demo: all
+	@tests/deps.sh demo
+	@demo/run-demo.sh $(OUT)
+
+install: $(OUT)/mkbase
+	install -D -m 0755 $(OUT)/mkbase $(DESTDIR)$(BINDIR)/mkbase
+	install -d $(DESTDIR)$(DATADIR)/profiles
+	install -m 0644 profiles/*.conf $(DESTDIR)$(DATADIR)/profiles/
+	if [ -f docs/mkbase.1 ]; then install -D -m 0644 docs/mkbase.1 $(DESTDIR)$(MANDIR)/man1/mkbase.1; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mkbase $(DESTDIR)$(MANDIR)/man1/mkbase.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf out/obj out/asan out/tests out/mkbase out/libmkbase.a

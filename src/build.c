@@ -1,0 +1,348 @@
+/* build.c: the build pipeline, in one place.  recipe.c parses, solve.c
+ * picks and orders the packages, rpm.c reads them, unpack.c puts them in
+ * the staging tree and the manifest, prune.c applies the profile, pack.c
+ * writes the tar.  This file decides the order, the output paths, the
+ * SOURCE_DATE_EPOCH, and that a failed or interrupted build removes its
+ * staging tree and leaves the previous output untouched. */
+#define _GNU_SOURCE
+#include "build.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pack.h"
+#include "prune.h"
+#include "recipe.h"
+#include "rpm.h"
+#include "solve.h"
+#include "tree.h"
+#include "unpack.h"
+#include "util.h"
+#include "digest.h"
+
+struct build
+{
+  const struct mk_build_opts *opts;
+  struct mk_recipe *recipe;
+  struct mk_pkglist *pkgs;
+  char **sha256;       /* of each package file, by index */
+  char *output;
+  char *staging;
+  int rootfd;
+  struct mk_tree *tree;
+  int64_t max_buildtime;
+  struct mk_prune_stats pruned;
+  double t_start, t_phase[5];
+};
+
+enum
+{
+  PH_RESOLVE,
+  PH_UNPACK,
+  PH_PRUNE,
+  PH_PACK,
+};
+
+static double
+now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *
+human (uint64_t n, char buf[32])
+{
+  if (n >= 10u << 20)
+    snprintf (buf, 32, "%.1f MB", (double) n / 1e6);
+  else if (n >= 10u << 10)
+    snprintf (buf, 32, "%.1f kB", (double) n / 1e3);
+  else
+    snprintf (buf, 32, "%" PRIu64 " B", n);
+  return buf;
+}
+
+/* Default output: out/<name>.tar relative to the current directory; an
+ * `output` in the recipe is relative to the recipe's directory. */
+static int
+choose_output (struct build *b, mk_error_t *err)
+{
+  const struct mk_recipe *r = b->recipe;
+  if (b->opts->output)
+    b->output = xstrdup (b->opts->output);
+  else if (r->output)
+    b->output = r->output[0] == '/' ? xstrdup (r->output)
+                                    : xasprintf ("%s/%s", r->dir, r->output);
+  else
+    {
+      if (mkdir ("out", 0777) < 0 && errno != EEXIST)
+        return mk_make_error (err, errno, "create `out`");
+      b->output = xasprintf ("out/%s.tar", r->name);
+    }
+  if (!mk_str_has_suffix (b->output, ".tar")
+      && !mk_str_has_suffix (b->output, ".tar.gz")
+      && !mk_str_has_suffix (b->output, ".tgz")
+      && !mk_str_has_suffix (b->output, ".tar.zst")
+      && !mk_str_has_suffix (b->output, ".tar.xz"))
+    return mk_make_error_code (err, MK_EXIT_USAGE, 0,
+                               "output `%s`: must end in .tar, .tar.gz, .tgz, "
+                               ".tar.zst or .tar.xz", b->output);
+  return 0;
+}
+
+/* out/x.tar -> out/x.packages; out/x.tar.gz -> out/x.packages. */
+static char *
+packages_path (const char *output)
+{
+  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
+                                    ".tar" };
+  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
+    if (mk_str_has_suffix (output, suffixes[i]))
+      return xasprintf ("%.*s.packages",
+                        (int) (strlen (output) - strlen (suffixes[i])), output);
+  return xasprintf ("%s.packages", output);
+}
+
+static int
+source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
+{
+  const char *env = getenv ("SOURCE_DATE_EPOCH");
+  char *end;
+  long long v;
+  if (env == NULL || *env == '\0')
+    {
+      *sde = b->max_buildtime;
+      return 0;
+    }
+  errno = 0;
+  v = strtoll (env, &end, 10);
+  if (errno || *end || v < 0)
+    return mk_make_error_code (err, MK_EXIT_USAGE, 0,
+                               "SOURCE_DATE_EPOCH `%s`: not a number of "
+                               "seconds", env);
+  *sde = v;
+  return 0;
+}
+
+/* The repo metadata's checksum is checked before librpm parses anything
+ * (a package that does not match its metadata is not the package the
+ * solver chose). */
+static int
+verify_package_file (struct build *b, size_t i, mk_error_t *err)
+{
+  const struct mk_pkg *p = &b->pkgs->pkgs[i];
+  cleanup_free char *got = NULL;
+
+  if (mk_digest_path (p->path, "sha256", &b->sha256[i], err) < 0)
+    return -1;
+  if (p->checksum == NULL)
+    return 0;
+  if (strcmp (p->checksum_type, "sha256") == 0)
+    got = xstrdup (b->sha256[i]);
+  else if (mk_digest_path (p->path, p->checksum_type, &got, err) < 0)
+    return -1;
+  if (strcmp (got, p->checksum) != 0)
+    return mk_make_error (err, 0, "%s: %s checksum mismatch with the "
+                                  "repository metadata (%s)", p->nevra,
+                          p->checksum_type, p->path);
+  return 0;
+}
+
+static int
+check_identity (const struct mk_pkg *p, struct mk_rpm *rpm, mk_error_t *err)
+{
+  if (strcmp (p->name, mk_rpm_name (rpm)) || strcmp (p->evr, mk_rpm_evr (rpm))
+      || strcmp (p->arch, mk_rpm_arch (rpm)))
+    return mk_make_error (err, 0, "%s: the file is %s, not what the "
+                                  "repository metadata says (%s)",
+                          p->path, mk_rpm_nevra (rpm), p->nevra);
+  return 0;
+}
+
+static int
+unpack_all (struct build *b, mk_error_t *err)
+{
+  struct mk_unpacker *u = mk_unpacker_new (b->tree, b->rootfd);
+  int r = -1;
+
+  b->sha256 = xcalloc (b->pkgs->n, sizeof (char *));
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      cleanup_rpm struct mk_rpm *rpm = NULL;
+      if (mk_check_interrupt (err) < 0)
+        goto done;
+      mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n, p->nevra);
+      if (verify_package_file (b, i, err) < 0 || mk_rpm_open (p->path, &rpm, err) < 0
+          || check_identity (p, rpm, err) < 0)
+        goto done;
+      if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
+        b->max_buildtime = mk_rpm_buildtime (rpm);
+      if (mk_unpacker_add (u, rpm, err) < 0)
+        goto done;
+    }
+  r = mk_unpacker_finish (u, err);
+done:
+  mk_unpacker_free (u);
+  return r;
+}
+
+static int
+compare_lines (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static int
+write_packages_file (struct build *b, mk_error_t *err)
+{
+  cleanup_free char *path = packages_path (b->output);
+  cleanup_free char *tmp = NULL;
+  cleanup_strv char **lines = NULL;
+  int fd;
+
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    mk_strv_push (&lines, xasprintf ("%s %s\n", b->pkgs->pkgs[i].nevra,
+                                     b->sha256[i]));
+  qsort (lines, b->pkgs->n, sizeof (char *), compare_lines);
+  fd = mk_atomic_open (path, &tmp, err);
+  if (fd < 0)
+    return -1;
+  for (size_t i = 0; lines && lines[i]; i++)
+    if (mk_write_all (fd, lines[i], strlen (lines[i]), err, path) < 0)
+      {
+        mk_atomic_abort (fd, tmp);
+        return -1;
+      }
+  return mk_atomic_commit (fd, tmp, path, err);
+}
+
+static int
+make_staging (struct build *b, mk_error_t *err)
+{
+  if (mk_mkdtemp (b->opts->staging_parent, "mkbase-staging", &b->staging,
+                  err) < 0)
+    return -1;
+  b->rootfd = open (b->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (b->rootfd < 0)
+    return mk_make_error (err, errno, "open `%s`", b->staging);
+  return 0;
+}
+
+static void
+build_cleanup (struct build *b)
+{
+  if (b->rootfd >= 0)
+    close (b->rootfd);
+  if (b->staging && !b->opts->keep_staging)
+    mk_at_rmtree (AT_FDCWD, b->staging);
+  else if (b->staging)
+    mk_info ("staging tree kept at %s", b->staging);
+  free (b->staging);
+  free (b->output);
+  for (size_t i = 0; b->sha256 && i < b->pkgs->n; i++)
+    free (b->sha256[i]);
+  free (b->sha256);
+  mk_tree_free (b->tree);
+  mk_pkglist_free (b->pkgs);
+  mk_recipe_free (b->recipe);
+}
+
+static void
+print_summary (struct build *b, const struct mk_pack_result *res)
+{
+  char h1[32], h2[32];
+  mk_info ("%zu packages, %" PRIu64 " entries, %s in the image; pruned %" PRIu64
+           " entries, %s",
+           b->pkgs->n, res->entries, human (res->bytes, h1), b->pruned.files,
+           human (b->pruned.bytes, h2));
+  mk_info ("time: resolve %.2fs, unpack %.2fs, prune %.2fs, pack %.2fs",
+           b->t_phase[PH_RESOLVE], b->t_phase[PH_UNPACK], b->t_phase[PH_PRUNE],
+           b->t_phase[PH_PACK]);
+  /* stdout: the sha256sum line, so `mkbase r.conf > SUMS` just works. */
+  printf ("%s  %s\n", res->sha256, b->output);
+  fflush (stdout);
+}
+
+static int
+run_pipeline (struct build *b, mk_error_t *err)
+{
+  struct mk_pack_result res = { 0 };
+  int64_t sde = 0;
+  double t = now ();
+  int r = -1;
+
+  if (mk_solve (b->recipe, &b->pkgs, err) < 0)
+    return -1;
+  b->t_phase[PH_RESOLVE] = now () - t;
+  mk_info ("resolved %zu packages; unpacking", b->pkgs->n);
+  t = now ();
+  b->tree = mk_tree_new ();
+  if (make_staging (b, err) < 0 || unpack_all (b, err) < 0
+      || mk_tree_map_owners (b->tree, b->rootfd, err) < 0)
+    return -1;
+  b->t_phase[PH_UNPACK] = now () - t;
+  t = now ();
+  if (mk_prune_apply (b->tree, b->rootfd, b->recipe->profile, &b->pruned,
+                      err) < 0)
+    return -1;
+  b->t_phase[PH_PRUNE] = now () - t;
+  t = now ();
+  if (source_date_epoch (b, &sde, err) < 0
+      || mk_pack_write (b->tree, b->rootfd, b->output, sde, &res, err) < 0
+      || write_packages_file (b, err) < 0)
+    goto done;
+  b->t_phase[PH_PACK] = now () - t;
+  print_summary (b, &res);
+  r = 0;
+done:
+  free (res.sha256);
+  return r;
+}
+
+int
+mk_build_image (const char *recipe, const struct mk_build_opts *o,
+                mk_error_t *err)
+{
+  struct build b = { .opts = o, .rootfd = -1 };
+  int r = -1;
+
+  /* The staging tree is private to us whatever the caller's umask: its
+   * modes are not the image's (those live in the manifest). */
+  umask (022);
+  if (mk_recipe_load (recipe, &b.recipe, err) < 0
+      || choose_output (&b, err) < 0)
+    goto done;
+  r = run_pipeline (&b, err);
+done:
+  build_cleanup (&b);
+  return r;
+}
+
+int
+mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
+                  mk_error_t *err)
+{
+  cleanup_recipe struct mk_recipe *r = NULL;
+  cleanup_pkglist struct mk_pkglist *l = NULL;
+  uint64_t total = 0;
+  char h[32];
+  (void) o;
+
+  if (mk_recipe_load (recipe, &r, err) < 0 || mk_solve (r, &l, err) < 0)
+    return -1;
+  for (size_t i = 0; i < l->n; i++)
+    {
+      printf ("%-56s %-12s %10" PRIu64 "\n", l->pkgs[i].nevra,
+              l->pkgs[i].repo_id, l->pkgs[i].download_size);
+      total += l->pkgs[i].download_size;
+    }
+  fflush (stdout);
+  mk_info ("%zu packages, %s to unpack", l->n, human (total, h));
+  return 0;
+}

@@ -1,0 +1,22 @@
+/* build.h: the pipeline, in one place: recipe -> solve -> unpack -> prune
+ * -> pack. */
+#ifndef MK_BUILD_H
+#define MK_BUILD_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+struct mk_build_opts
+{
+  const char *output;         /* -o; overrides the recipe */
+  const char *staging_parent; /* --staging-dir */
+  bool keep_staging;
+};
+
+int mk_build_image (const char *recipe, const struct mk_build_opts *o,
+                    mk_error_t *err);
+int mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
+                      mk_error_t *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* digest.h: streaming checksums (sha256, sha512, sha1, md5) as hex strings. */
+#ifndef MK_DIGEST_H
+#define MK_DIGEST_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+struct mk_digest;
+
+/* algo: "sha256", "sha512", "sha1", "md5" (repomd names; "sha" = sha1).
+ * Returns NULL for an unknown name. */
+struct mk_digest *mk_digest_new (const char *algo);
+void mk_digest_add (struct mk_digest *d, const void *buf, size_t len);
+/* Finish and free d; returns the lowercase hex digest (caller frees). */
+char *mk_digest_finish (struct mk_digest *d);
+void mk_digest_free (struct mk_digest *d);
+
+/* Digest the rest of fd from its current offset. */
+int mk_digest_fd (int fd, const char *algo, char **hex, mk_error_t *err,
+                  const char *what);
+/* Digest the file at path. */
+int mk_digest_path (const char *path, const char *algo, char **hex,
+                    mk_error_t *err);
+
+#endif

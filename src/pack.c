@@ -1,0 +1,280 @@
+/* pack.c: the only writer of archives (libarchive).  Walks the manifest in
+ * bytewise path order and writes a pax-restricted tar: plain ustar headers
+ * unless a field needs pax (long names, xattrs), numeric owners with empty
+ * uname/gname, no atime/ctime, mtimes clamped to SOURCE_DATE_EPOCH with no
+ * fractional part, hardlinks as tar hardlinks to the first member in that
+ * order, file capabilities as SCHILY.xattr.security.capability.  Nothing
+ * depends on the machine, the user or the clock, so the same inputs give
+ * the same bytes.  The output is hashed as it is written. */
+#define _GNU_SOURCE
+#include "pack.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "caps.h"
+#include "digest.h"
+#include "util.h"
+
+#define COPY_BUF (1 << 17)
+
+struct sink
+{
+  int fd;
+  const char *path;
+  struct mk_digest *digest;
+  int errnum;
+};
+
+static la_ssize_t
+sink_write (struct archive *a, void *data, const void *buf, size_t len)
+{
+  struct sink *s = data;
+  const char *p = buf;
+  size_t left = len;
+  (void) a;
+  while (left > 0)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (write (s->fd, p, left));
+      if (n < 0)
+        {
+          s->errnum = errno;
+          archive_set_error (a, errno, "write: %s", strerror (errno));
+          return -1;
+        }
+      p += n;
+      left -= (size_t) n;
+    }
+  mk_digest_add (s->digest, buf, len);
+  return (la_ssize_t) len;
+}
+
+static int
+archive_fail (struct archive *a, struct sink *s, const char *what,
+              mk_error_t *err)
+{
+  if (s->errnum)
+    return mk_make_error (err, s->errnum, "write `%s`", s->path);
+  return mk_make_error (err, 0, "%s `%s`: %s", what, s->path,
+                        archive_error_string (a) ? archive_error_string (a)
+                                                 : "libarchive error");
+}
+
+/* Pick the compression from the file name; settings are pinned so the
+ * bytes do not depend on the libarchive defaults or the CPU count. */
+static int
+set_filters (struct archive *a, const char *output, mk_error_t *err)
+{
+  int r = ARCHIVE_OK;
+  if (mk_str_has_suffix (output, ".tar.gz") || mk_str_has_suffix (output, ".tgz"))
+    {
+      r = archive_write_add_filter_gzip (a);
+      if (r == ARCHIVE_OK)
+        r = archive_write_set_options (a, "gzip:!timestamp,gzip:compression-level=9");
+    }
+  else if (mk_str_has_suffix (output, ".tar.zst"))
+    {
+      r = archive_write_add_filter_zstd (a);
+      if (r == ARCHIVE_OK)
+        r = archive_write_set_options (a, "zstd:compression-level=19");
+    }
+  else if (mk_str_has_suffix (output, ".tar.xz"))
+    {
+      r = archive_write_add_filter_xz (a);
+      if (r == ARCHIVE_OK)
+        r = archive_write_set_options (a, "xz:compression-level=6,xz:threads=1");
+    }
+  else if (!mk_str_has_suffix (output, ".tar"))
+    return mk_make_error_code (err, MK_EXIT_USAGE, 0,
+                               "`%s`: the output must end in .tar, .tar.gz, "
+                               ".tgz, .tar.zst or .tar.xz", output);
+  if (r != ARCHIVE_OK)
+    return mk_make_error (err, 0, "`%s`: %s", output, archive_error_string (a));
+  return 0;
+}
+
+static int
+copy_content (struct archive *a, struct sink *s, int rootfd,
+              const struct mk_entry *e, mk_error_t *err)
+{
+  cleanup_close int fd = mk_at_open (rootfd, e->path, O_RDONLY, 0);
+  cleanup_free char *buf = NULL;
+  struct stat st;
+  uint64_t left = e->size;
+
+  if (fd < 0)
+    return mk_make_error (err, errno, "staging: open `%s`", e->path);
+  if (fstat (fd, &st) < 0 || (uint64_t) st.st_size != e->size)
+    return mk_make_error (err, 0, "staging: `%s` changed size while packing",
+                          e->path);
+  buf = xmalloc (COPY_BUF);
+  while (left > 0)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (
+          read (fd, buf, left < COPY_BUF ? (size_t) left : COPY_BUF));
+      if (n <= 0)
+        return mk_make_error (err, n < 0 ? errno : EIO, "staging: read `%s`",
+                              e->path);
+      if (archive_write_data (a, buf, (size_t) n) != n)
+        return archive_fail (a, s, "write", err);
+      left -= (uint64_t) n;
+    }
+  return 0;
+}
+
+static char *
+tar_name (const char *path)
+{
+  return strcmp (path, "/") == 0 ? xstrdup ("./") : xasprintf (".%s", path);
+}
+
+static int
+fill_entry (struct archive_entry *ae, const struct mk_entry *e, int64_t sde,
+            const char *hardlink, mk_error_t *err)
+{
+  cleanup_free char *name = tar_name (e->path);
+  int64_t mtime = e->mtime < 0 || e->mtime > sde ? sde : e->mtime;
+
+  archive_entry_copy_pathname (ae, name);
+  archive_entry_set_mode (ae, e->mode);
+  archive_entry_set_uid (ae, e->uid);
+  archive_entry_set_gid (ae, e->gid);
+  archive_entry_set_mtime (ae, mtime, 0);
+  archive_entry_set_nlink (ae, 1);
+  if (hardlink)
+    {
+      cleanup_free char *target = tar_name (hardlink);
+      archive_entry_copy_hardlink (ae, target);
+      archive_entry_set_size (ae, 0);
+    }
+  else if (S_ISREG (e->mode))
+    archive_entry_set_size (ae, (la_int64_t) e->size);
+  else if (S_ISLNK (e->mode))
+    archive_entry_copy_symlink (ae, e->linkto);
+  else if (S_ISCHR (e->mode) || S_ISBLK (e->mode))
+    {
+      archive_entry_set_rdevmajor (ae, major ((dev_t) e->rdev));
+      archive_entry_set_rdevminor (ae, minor ((dev_t) e->rdev));
+    }
+  if (e->caps && S_ISREG (e->mode))
+    {
+      unsigned char blob[20];
+      size_t len;
+      if (mk_caps_to_xattr (e->caps, blob, &len, err) < 0)
+        return mk_error_wrap (err, "%s", e->path);
+      if (len)
+        archive_entry_xattr_add_entry (ae, "security.capability", blob, len);
+    }
+  return 0;
+}
+
+static int
+write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
+               int rootfd, int64_t sde, struct mk_pack_result *res,
+               mk_error_t *err)
+{
+  size_t n;
+  cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
+  cleanup_free const char **first = xcalloc ((size_t) t->next_inode + 1,
+                                             sizeof (char *));
+  struct archive_entry *ae = archive_entry_new ();
+  int r = -1;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      struct mk_entry *e = v[i];
+      const char *hardlink = NULL;
+      if (mk_check_interrupt (err) < 0)
+        goto done;
+      if (e->inode && S_ISREG (e->mode))
+        {
+          if (first[e->inode])
+            hardlink = first[e->inode];
+          else
+            first[e->inode] = e->path;
+        }
+      archive_entry_clear (ae);
+      if (fill_entry (ae, e, sde, hardlink, err) < 0)
+        goto done;
+      if (archive_write_header (a, ae) != ARCHIVE_OK)
+        {
+          archive_fail (a, s, "write", err);
+          goto done;
+        }
+      if (S_ISREG (e->mode) && hardlink == NULL && e->size > 0)
+        {
+          if (copy_content (a, s, rootfd, e, err) < 0)
+            goto done;
+          res->bytes += e->size;
+        }
+      res->entries++;
+    }
+  r = 0;
+done:
+  archive_entry_free (ae);
+  return r;
+}
+
+static struct archive *
+open_archive (const char *output, struct sink *s, mk_error_t *err)
+{
+  struct archive *a = archive_write_new ();
+  if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+      || archive_write_set_options (a, "pax:xattrheader=SCHILY") != ARCHIVE_OK
+      || set_filters (a, output, err) < 0)
+    {
+      if (*err == NULL)
+        mk_make_error (err, 0, "`%s`: %s", output, archive_error_string (a));
+      archive_write_free (a);
+      return NULL;
+    }
+  /* Pad to 10240-byte records, as tar(1) does; fixed, so deterministic. */
+  archive_write_set_bytes_per_block (a, 10240);
+  if (archive_write_open2 (a, s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
+    {
+      archive_fail (a, s, "open", err);
+      archive_write_free (a);
+      return NULL;
+    }
+  return a;
+}
+
+int
+mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
+               int64_t sde, struct mk_pack_result *res, mk_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  struct sink s = { .path = output };
+  struct archive *a;
+  int fd;
+
+  fd = mk_atomic_open (output, &tmp, err);
+  if (fd < 0)
+    return -1;
+  s.fd = fd;
+  s.digest = mk_digest_new ("sha256");
+  a = open_archive (output, &s, err);
+  if (a == NULL || write_entries (a, &s, t, rootfd, sde, res, err) < 0)
+    goto fail;
+  if (archive_write_close (a) != ARCHIVE_OK)
+    {
+      archive_fail (a, &s, "close", err);
+      goto fail;
+    }
+  archive_write_free (a);
+  a = NULL;
+  res->sha256 = mk_digest_finish (s.digest);
+  s.digest = NULL;
+  return mk_atomic_commit (fd, tmp, output, err);
+fail:
+  if (a)
+    archive_write_free (a);
+  mk_digest_free (s.digest);
+  mk_atomic_abort (fd, tmp);
+  return -1;
+}

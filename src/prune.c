@@ -1,0 +1,172 @@
+/* prune.c: the profile's prune rules, applied to the manifest and, through
+ * the root fd, to the staging tree.
+ *
+ * Rules: %doc / %license file flags, a %lang keep list, and path globs.  A
+ * glob with a '/' matches the whole path and its '*' crosses directories
+ * (`/usr/share/doc/` followed by `*` takes everything below doc, not doc itself); a glob
+ * without '/' matches the file name anywhere (`*.log`).  `keep` globs are
+ * exceptions to every removal.  A directory goes only when a rule matches
+ * it and nothing below it stays, so pruning never leaves a kept file
+ * without its parent.  libc only. */
+#define _GNU_SOURCE
+#include "prune.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rpm.h"
+#include "util.h"
+
+/* One counter per rule, plus the three flag rules. */
+struct rule_stat
+{
+  char *label;
+  uint64_t files, bytes;
+};
+
+enum
+{
+  FLAG_DOCS,
+  FLAG_LICENSES,
+  FLAG_LANGS,
+  N_FLAG_RULES
+};
+
+static bool
+glob_match (const char *glob, const char *path)
+{
+  const char *base = strrchr (path, '/');
+  if (strchr (glob, '/'))
+    return fnmatch (glob, path, 0) == 0;
+  return fnmatch (glob, base ? base + 1 : path, 0) == 0;
+}
+
+static bool
+kept_by_rule (const struct mk_profile *p, const char *path)
+{
+  for (size_t i = 0; i < p->n_rules; i++)
+    if (p->rules[i].kind == MK_PRUNE_KEEP && glob_match (p->rules[i].glob, path))
+      return true;
+  return false;
+}
+
+static bool
+lang_kept (const struct mk_profile *p, const char *lang)
+{
+  if (p->keep_langs == NULL || lang == NULL || *lang == '\0')
+    return true;
+  return mk_strv_contains (p->keep_langs, lang);
+}
+
+/* Index of the rule that removes e (N_FLAG_RULES + glob index), or -1. */
+static long
+matching_rule (const struct mk_profile *p, const struct mk_entry *e)
+{
+  if (strcmp (e->path, "/") == 0 || kept_by_rule (p, e->path))
+    return -1;
+  if (p->drop_docs && (e->flags & MK_RPMF_DOC)
+      && !(e->flags & MK_RPMF_LICENSE))
+    return FLAG_DOCS;
+  if (p->drop_licenses && (e->flags & MK_RPMF_LICENSE))
+    return FLAG_LICENSES;
+  if (!lang_kept (p, e->lang))
+    return FLAG_LANGS;
+  for (size_t i = 0; i < p->n_rules; i++)
+    if (p->rules[i].kind == MK_PRUNE_REMOVE
+        && glob_match (p->rules[i].glob, e->path))
+      return (long) (N_FLAG_RULES + i);
+  return -1;
+}
+
+static void
+mark_parent (struct mk_tree *t, const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  cleanup_free char *parent = NULL;
+  struct mk_entry *e;
+  if (slash == NULL || strcmp (path, "/") == 0)
+    return;
+  parent = slash == path ? xstrdup ("/")
+                         : xstrndup (path, (size_t) (slash - path));
+  e = mk_tree_lookup (t, parent);
+  if (e)
+    e->has_child = true;
+}
+
+static int
+remove_on_disk (int rootfd, const struct mk_entry *e, mk_error_t *err)
+{
+  const char *base;
+  cleanup_close int pfd = mk_at_open_parent (rootfd, e->path, &base);
+  if (pfd < 0)
+    return mk_make_error (err, errno, "prune: open parent of `%s`", e->path);
+  if (unlinkat (pfd, base, S_ISDIR (e->mode) ? AT_REMOVEDIR : 0) < 0
+      && errno != ENOENT)
+    return mk_make_error (err, errno, "prune: remove `%s`", e->path);
+  return 0;
+}
+
+static void
+report (const struct mk_profile *p, struct rule_stat *rs, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (rs[i].files)
+      mk_info ("prune [%s] %s: %" PRIu64 " entries, %" PRIu64 " bytes",
+               p->name, rs[i].label, rs[i].files, rs[i].bytes);
+}
+
+static int
+prune_sorted (struct mk_tree *t, int rootfd, const struct mk_profile *p,
+              struct mk_entry **v, size_t n, struct rule_stat *rs,
+              struct mk_prune_stats *stats, mk_error_t *err)
+{
+  /* Deepest first: a directory is judged after everything below it. */
+  for (size_t k = n; k-- > 0;)
+    {
+      struct mk_entry *e = v[k];
+      long rule = matching_rule (p, e);
+      if (rule < 0 || (S_ISDIR (e->mode) && e->has_child))
+        {
+          mark_parent (t, e->path);
+          continue;
+        }
+      if (remove_on_disk (rootfd, e, err) < 0)
+        return -1;
+      e->removed = true;
+      rs[rule].files++;
+      rs[rule].bytes += e->size;
+      stats->files++;
+      stats->bytes += e->size;
+    }
+  return 0;
+}
+
+int
+mk_prune_apply (struct mk_tree *t, int rootfd, const struct mk_profile *p,
+                struct mk_prune_stats *stats, mk_error_t *err)
+{
+  size_t n, nrs = N_FLAG_RULES + p->n_rules;
+  cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
+  struct rule_stat *rs = xcalloc (nrs, sizeof *rs);
+  int r;
+
+  rs[FLAG_DOCS].label = xstrdup ("%doc files");
+  rs[FLAG_LICENSES].label = xstrdup ("%license files");
+  rs[FLAG_LANGS].label = xstrdup ("%lang not in the keep list");
+  for (size_t i = 0; i < p->n_rules; i++)
+    rs[N_FLAG_RULES + i].label = xasprintf ("remove %s (%s:%d)",
+                                            p->rules[i].glob, p->path,
+                                            p->rules[i].line);
+  for (size_t i = 0; i < n; i++)
+    v[i]->has_child = false;
+  r = prune_sorted (t, rootfd, p, v, n, rs, stats, err);
+  if (r == 0)
+    report (p, rs, nrs);
+  for (size_t i = 0; i < nrs; i++)
+    free (rs[i].label);
+  free (rs);
+  return r;
+}

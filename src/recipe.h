@@ -1,0 +1,94 @@
+/* recipe.h: the parsed recipe (INI) and the profile it selects. */
+#ifndef MK_RECIPE_H
+#define MK_RECIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* A string from a config file with the place it came from, so that later
+ * stages (the solver) can still say "recipe.conf:7: no package 'x'". */
+struct mk_located
+{
+  char *value;
+  int line;
+};
+
+struct mk_repo_conf
+{
+  char *id;
+  char *baseurl;   /* as written, variables not yet expanded */
+  int priority;    /* dnf's convention: lower wins, default 99 */
+  bool enabled;
+  int line;        /* of the [repo ID] header */
+};
+
+enum mk_prune_kind
+{
+  MK_PRUNE_REMOVE, /* remove = GLOB */
+  MK_PRUNE_KEEP,   /* keep = GLOB (exception to every removal) */
+};
+
+struct mk_prune_rule
+{
+  enum mk_prune_kind kind;
+  char *glob;
+  int line;
+};
+
+struct mk_profile
+{
+  char *name;
+  char *path;
+  bool drop_docs;       /* %doc files that are not %license */
+  bool drop_licenses;   /* %license files */
+  char **keep_langs;    /* %lang(xx) kept; NULL keeps every language */
+  struct mk_prune_rule *rules;
+  size_t n_rules;
+};
+
+struct mk_recipe
+{
+  char *path;
+  char *dir;          /* directory of the recipe; relative paths start here */
+  char *name;
+  struct mk_located *packages;
+  size_t n_packages;
+  char **excludes;
+  char *arch;         /* NULL: the host's */
+  char *releasever;
+  char *profile_name; /* default "none" */
+  int profile_line;
+  bool weak_deps;
+  char *output;       /* NULL: out/<name>.tar (relative to the cwd) */
+  struct mk_repo_conf *repos;
+  size_t n_repos;
+  struct mk_profile *profile;
+};
+
+/* Parse and validate a recipe and load its profile.  Errors name file:line
+ * and carry MK_EXIT_RECIPE. */
+int mk_recipe_load (const char *path, struct mk_recipe **out,
+                    mk_error_t *err);
+void mk_recipe_free (struct mk_recipe *r);
+static inline void
+cleanup_recipep (struct mk_recipe **r)
+{
+  mk_recipe_free (*r);
+}
+#define cleanup_recipe __attribute__ ((cleanup (cleanup_recipep)))
+
+/* Load a profile by name (searched in $MKBASE_PROFILES, <recipe dir>/../
+ * profiles, <recipe dir>/profiles and the installed data dir) or by path. */
+int mk_profile_load (const char *name, const char *recipe_dir,
+                     struct mk_profile **out, mk_error_t *err);
+void mk_profile_free (struct mk_profile *p);
+
+/* Expand $basearch, $arch and $releasever in s. */
+char *mk_recipe_expand (const struct mk_recipe *r, const char *s);
+
+/* The host architecture as rpm names it (x86_64, aarch64, ...). */
+const char *mk_host_arch (void);
+
+#endif

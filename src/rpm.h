@@ -1,0 +1,69 @@
+/* rpm.h: read one .rpm: its header, per-file metadata and payload. */
+#ifndef MK_RPM_H
+#define MK_RPM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum
+{
+  MK_RPMF_CONFIG = 1 << 0,
+  MK_RPMF_DOC = 1 << 1,
+  MK_RPMF_LICENSE = 1 << 2,
+  MK_RPMF_GHOST = 1 << 3,
+  MK_RPMF_ARTIFACT = 1 << 4,
+};
+
+/* Strings are borrowed from the package and live until mk_rpm_close. */
+struct mk_rpm_file
+{
+  const char *path;   /* as the header states it, e.g. "/usr/bin/bash" */
+  mode_t mode;        /* full mode including the type bits */
+  const char *user;
+  const char *group;
+  uint64_t size;
+  uint32_t mtime;
+  unsigned flags;     /* MK_RPMF_* */
+  const char *lang;   /* "" when none */
+  const char *caps;   /* cap_from_text form, "" when none */
+  const char *linkto; /* symlink target, "" otherwise */
+  uint64_t rdev;
+  const char *digest; /* hex, "" when none (directories, links) */
+  unsigned nlink;
+  int link_set;       /* smallest file index of its hardlink set, or -1 */
+};
+
+struct mk_rpm;
+
+/* Open a package, verify its header digests and its payload digest (the
+ * whole payload is hashed before anything is unpacked, so a corrupted
+ * package never reaches the staging tree). */
+int mk_rpm_open (const char *path, struct mk_rpm **out, mk_error_t *err);
+void mk_rpm_close (struct mk_rpm *p);
+static inline void
+cleanup_rpmp (struct mk_rpm **p)
+{
+  mk_rpm_close (*p);
+}
+#define cleanup_rpm __attribute__ ((cleanup (cleanup_rpmp)))
+
+const char *mk_rpm_name (const struct mk_rpm *p);
+const char *mk_rpm_evr (const struct mk_rpm *p);   /* [E:]V-R */
+const char *mk_rpm_arch (const struct mk_rpm *p);
+const char *mk_rpm_nevra (const struct mk_rpm *p); /* N-[E:]V-R.A */
+uint32_t mk_rpm_buildtime (const struct mk_rpm *p);
+size_t mk_rpm_file_count (const struct mk_rpm *p);
+const struct mk_rpm_file *mk_rpm_file (const struct mk_rpm *p, size_t i);
+
+/* Walk the payload in archive order.  Returns 1 and the file index of the
+ * next entry, 0 at the end (after checking that every file that is not a
+ * %ghost was present), -1 on error. */
+int mk_rpm_payload_next (struct mk_rpm *p, size_t *index, bool *has_content,
+                         mk_error_t *err);
+/* Write the current entry's content to fd, checking its digest. */
+int mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err);
+
+#endif

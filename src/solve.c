@@ -1,0 +1,544 @@
+/* solve.c: everything that touches libsolv.  Loads rpm-md repositories
+ * (repomd.xml -> primary + filelists, each checked against the checksum
+ * repomd.xml states before libsolv parses it) and plain directories of .rpm
+ * files, applies excludes and repo priorities, solves the install job and
+ * orders the transaction.  The sequence follows libsolv's examples/solv:
+ * pool_setarch -> repos -> addfileprovides -> createwhatprovides -> job ->
+ * solver_solve -> problems or transaction_order. */
+#define _GNU_SOURCE
+#include "solve.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <solv/bitmap.h>
+#include <solv/chksum.h>
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/repo_repomdxml.h>
+#include <solv/repo_rpmdb.h>
+#include <solv/repo_rpmmd.h>
+#include <solv/selection.h>
+#include <solv/solv_xfopen.h>
+#include <solv/solver.h>
+#include <solv/solverdebug.h>
+#include <solv/transaction.h>
+
+#include "digest.h"
+#include "util.h"
+
+#define MAX_REPO_RPMS 100000
+
+/* Per-repo data libsolv does not keep for us. */
+struct repo_info
+{
+  const struct mk_repo_conf *conf;
+  char *dir;
+  Id start;     /* plain dirs: solvable id of paths[0] */
+  char **paths; /* plain dirs: file of each solvable, by id - start */
+  size_t n_paths;
+};
+
+struct solve_ctx
+{
+  const struct mk_recipe *recipe;
+  Pool *pool;
+  struct repo_info *repos;
+  size_t n_repos;
+  Map considered;
+  bool have_considered;
+};
+
+static void
+solve_ctx_free (struct solve_ctx *c)
+{
+  for (size_t i = 0; i < c->n_repos; i++)
+    {
+      free (c->repos[i].dir);
+      for (size_t j = 0; j < c->repos[i].n_paths; j++)
+        free (c->repos[i].paths[j]);
+      free (c->repos[i].paths);
+    }
+  free (c->repos);
+  if (c->pool)
+    {
+      c->pool->considered = NULL;
+      pool_free (c->pool);
+    }
+  if (c->have_considered)
+    map_free (&c->considered);
+}
+
+int
+mk_repo_local_dir (const struct mk_recipe *r, const struct mk_repo_conf *repo,
+                   char **out, mk_error_t *err)
+{
+  cleanup_free char *url = mk_recipe_expand (r, repo->baseurl);
+  const char *p = url;
+
+  if (mk_str_has_prefix (url, "http://") || mk_str_has_prefix (url, "https://"))
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                               "%s:%d: [repo %s]: remote baseurl `%s` is not "
+                               "supported yet; use a local directory",
+                               r->path, repo->line, repo->id, url);
+  if (mk_str_has_prefix (url, "file://"))
+    {
+      p = url + 7;
+      if (*p != '/')
+        return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                                   "%s:%d: [repo %s]: `%s`: a file:// URL "
+                                   "needs an absolute path", r->path,
+                                   repo->line, repo->id, url);
+    }
+  else if (strstr (url, "://"))
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                               "%s:%d: [repo %s]: unsupported URL scheme in "
+                               "`%s`", r->path, repo->line, repo->id, url);
+  *out = p[0] == '/' ? xstrdup (p) : xasprintf ("%s/%s", r->dir, p);
+  return 0;
+}
+
+/* ---- rpm-md ------------------------------------------------------------- */
+
+/* Find the file of type `what` in the repomd data libsolv parsed, with the
+ * checksum repomd.xml states for it. */
+static const char *
+repomd_lookup (Repo *repo, const char *what, Id *chk_type,
+               const char **chk_hex)
+{
+  Pool *pool = repo->pool;
+  Dataiterator di;
+  const char *location = NULL;
+
+  *chk_type = 0;
+  *chk_hex = NULL;
+  dataiterator_init (&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE,
+                     what, SEARCH_STRING);
+  dataiterator_prepend_keyname (&di, REPOSITORY_REPOMD);
+  if (dataiterator_step (&di))
+    {
+      dataiterator_setpos_parent (&di);
+      location = pool_lookup_str (pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
+      *chk_hex = pool_lookup_checksum (pool, SOLVID_POS,
+                                       REPOSITORY_REPOMD_CHECKSUM, chk_type);
+    }
+  dataiterator_free (&di);
+  return location;
+}
+
+static bool
+safe_relative (const char *p)
+{
+  if (p[0] == '/' || strstr (p, "://"))
+    return false;
+  for (const char *s = p; (s = strstr (s, "..")) != NULL; s += 2)
+    if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+      return false;
+  return true;
+}
+
+/* Verify a metadata file against repomd.xml, then let libsolv parse it. */
+static int
+load_md_file (struct repo_info *ri, Repo *repo, const char *what, int flags,
+              bool required, mk_error_t *err)
+{
+  Id type;
+  const char *want, *loc = repomd_lookup (repo, what, &type, &want);
+  cleanup_free char *path = NULL;
+  cleanup_free char *loc_copy = NULL;
+  cleanup_free char *want_copy = NULL;
+  cleanup_free char *got = NULL;
+  FILE *fp;
+  int r;
+
+  if (loc == NULL)
+    return required ? mk_make_error (err, 0, "repo `%s`: repomd.xml lists no "
+                                             "%s metadata", ri->conf->id, what)
+                    : 0;
+  loc_copy = xstrdup (loc);
+  want_copy = want ? xstrdup (want) : NULL;
+  if (!safe_relative (loc_copy))
+    return mk_make_error (err, 0, "repo `%s`: refusing %s location `%s`",
+                          ri->conf->id, what, loc_copy);
+  if (want_copy == NULL)
+    return mk_make_error (err, 0, "repo `%s`: repomd.xml states no checksum "
+                                  "for %s", ri->conf->id, what);
+  path = xasprintf ("%s/%s", ri->dir, loc_copy);
+  if (mk_digest_path (path, solv_chksum_type2str (type), &got, err) < 0)
+    return mk_error_wrap (err, "repo `%s`", ri->conf->id);
+  if (strcmp (got, want_copy) != 0)
+    return mk_make_error (err, 0, "repo `%s`: %s: checksum mismatch (repomd.xml "
+                                  "states %s, the file has %s)",
+                          ri->conf->id, loc_copy, want_copy, got);
+  fp = solv_xfopen (path, "r");
+  if (fp == NULL)
+    return mk_make_error (err, errno, "repo `%s`: open `%s`", ri->conf->id,
+                          path);
+  r = repo_add_rpmmd (repo, fp, NULL, flags);
+  fclose (fp);
+  if (r != 0)
+    return mk_make_error (err, 0, "repo `%s`: %s: %s", ri->conf->id, loc_copy,
+                          pool_errstr (repo->pool));
+  return 0;
+}
+
+static int
+load_rpmmd (struct repo_info *ri, Repo *repo, const char *repomd,
+            mk_error_t *err)
+{
+  FILE *fp = fopen (repomd, "re");
+  int r;
+  if (fp == NULL)
+    return mk_make_error (err, errno, "repo `%s`: open `%s`", ri->conf->id,
+                          repomd);
+  r = repo_add_repomdxml (repo, fp, 0);
+  fclose (fp);
+  if (r != 0)
+    return mk_make_error (err, 0, "repo `%s`: %s: %s", ri->conf->id, repomd,
+                          pool_errstr (repo->pool));
+  if (load_md_file (ri, repo, "primary", 0, true, err) < 0)
+    return -1;
+  /* filelists answers file dependencies beyond primary's /etc and bin
+   * subset (e.g. packages = /usr/libexec/foo). */
+  return load_md_file (ri, repo, "filelists", REPO_EXTEND_SOLVABLES, false,
+                       err);
+}
+
+/* ---- plain directories of .rpm files ------------------------------------ */
+
+static int
+compare_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static int
+collect_rpms (const char *dir, int depth, char ***out, mk_error_t *err)
+{
+  cleanup_dir DIR *d = opendir (dir);
+  struct dirent *de;
+  if (d == NULL)
+    return mk_make_error (err, errno, "open `%s`", dir);
+  while ((errno = 0, de = readdir (d)) != NULL)
+    {
+      cleanup_free char *p = NULL;
+      struct stat st;
+      if (de->d_name[0] == '.')
+        continue;
+      p = xasprintf ("%s/%s", dir, de->d_name);
+      if (stat (p, &st) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode) && depth < 2)
+        {
+          if (collect_rpms (p, depth + 1, out, err) < 0)
+            return -1;
+        }
+      else if (S_ISREG (st.st_mode) && mk_str_has_suffix (de->d_name, ".rpm"))
+        {
+          if (mk_strv_len (*out) >= MAX_REPO_RPMS)
+            return mk_make_error (err, 0, "`%s`: more than %d .rpm files",
+                                  dir, MAX_REPO_RPMS);
+          mk_strv_push (out, steal_pointer (&p));
+        }
+    }
+  if (errno)
+    return mk_make_error (err, errno, "read `%s`", dir);
+  return 0;
+}
+
+static int
+load_plain (struct repo_info *ri, Repo *repo, mk_error_t *err)
+{
+  cleanup_strv char **files = NULL;
+  Repodata *data;
+  size_t n;
+
+  if (collect_rpms (ri->dir, 0, &files, err) < 0)
+    return mk_error_wrap (err, "repo `%s`", ri->conf->id);
+  n = mk_strv_len (files);
+  if (n == 0)
+    return mk_make_error (err, 0, "repo `%s`: `%s` has neither "
+                                  "repodata/repomd.xml nor .rpm files",
+                          ri->conf->id, ri->dir);
+  qsort (files, n, sizeof (char *), compare_str);
+  data = repo_add_repodata (repo, 0);
+  ri->paths = xcalloc (n, sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    {
+      Id p = repo_add_rpm (repo, files[i],
+                           REPO_REUSE_REPODATA | REPO_NO_INTERNALIZE
+                               | RPM_ADD_WITH_SHA256SUM | RPM_ADD_WITH_PKGID);
+      if (p == 0)
+        return mk_make_error (err, 0, "repo `%s`: %s", ri->conf->id,
+                              pool_errstr (repo->pool));
+      if (ri->n_paths == 0)
+        ri->start = p;
+      if (p != ri->start + (Id) ri->n_paths)
+        return mk_make_error (err, 0, "repo `%s`: unexpected solvable order",
+                              ri->conf->id);
+      ri->paths[ri->n_paths++] = steal_pointer (&files[i]);
+    }
+  (void) data;
+  repo_internalize (repo);
+  return 0;
+}
+
+static int
+load_repos (struct solve_ctx *c, mk_error_t *err)
+{
+  const struct mk_recipe *r = c->recipe;
+  c->repos = xcalloc (r->n_repos, sizeof *c->repos);
+  for (size_t i = 0; i < r->n_repos; i++)
+    {
+      const struct mk_repo_conf *conf = &r->repos[i];
+      struct repo_info *ri;
+      cleanup_free char *repomd = NULL;
+      struct stat st;
+      Repo *repo;
+
+      if (!conf->enabled)
+        continue;
+      ri = &c->repos[c->n_repos++];
+      ri->conf = conf;
+      if (mk_repo_local_dir (r, conf, &ri->dir, err) < 0)
+        return -1;
+      if (stat (ri->dir, &st) < 0 || !S_ISDIR (st.st_mode))
+        return mk_make_error_code (err, MK_EXIT_RECIPE,
+                                   errno ? errno : ENOTDIR,
+                                   "%s:%d: [repo %s]: baseurl `%s`", r->path,
+                                   conf->line, conf->id, ri->dir);
+      repo = repo_create (c->pool, conf->id);
+      repo->appdata = ri;
+      /* dnf: lower priority number wins; libsolv: higher priority wins. */
+      repo->priority = -conf->priority;
+      repomd = xasprintf ("%s/repodata/repomd.xml", ri->dir);
+      if (access (repomd, F_OK) == 0 ? load_rpmmd (ri, repo, repomd, err) < 0
+                                     : load_plain (ri, repo, err) < 0)
+        return -1;
+      mk_debug ("repo %s: %d packages from %s", conf->id, repo->nsolvables,
+                ri->dir);
+    }
+  if (c->n_repos == 0)
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                               "%s: every repository is disabled", r->path);
+  return 0;
+}
+
+/* ---- the job ------------------------------------------------------------ */
+
+static void
+apply_excludes (struct solve_ctx *c)
+{
+  Pool *pool = c->pool;
+  char **ex = c->recipe->excludes;
+  if (ex == NULL)
+    return;
+  map_init (&c->considered, pool->nsolvables);
+  map_setall (&c->considered);
+  c->have_considered = true;
+  for (size_t i = 0; ex[i]; i++)
+    {
+      Queue sel, pkgs;
+      queue_init (&sel);
+      queue_init (&pkgs);
+      selection_make (pool, &sel, ex[i],
+                      SELECTION_NAME | SELECTION_GLOB | SELECTION_DOTARCH);
+      selection_solvables (pool, &sel, &pkgs);
+      if (pkgs.count == 0)
+        mk_warn ("%s: exclude `%s` matches no package", c->recipe->path,
+                 ex[i]);
+      for (int j = 0; j < pkgs.count; j++)
+        MAPCLR (&c->considered, pkgs.elements[j]);
+      queue_free (&sel);
+      queue_free (&pkgs);
+    }
+  pool->considered = &c->considered;
+}
+
+static int
+build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
+{
+  const struct mk_recipe *r = c->recipe;
+  for (size_t i = 0; i < r->n_packages; i++)
+    {
+      const char *spec = r->packages[i].value;
+      int flags = SELECTION_NAME | SELECTION_PROVIDES | SELECTION_GLOB
+                  | SELECTION_DOTARCH | SELECTION_REL;
+      Queue sel;
+      if (spec[0] == '/')
+        flags |= SELECTION_FILELIST;
+      queue_init (&sel);
+      selection_make (c->pool, &sel, spec, flags);
+      if (sel.count == 0)
+        {
+          queue_free (&sel);
+          return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
+                                     "%s:%d: no package matches `%s`%s",
+                                     r->path, r->packages[i].line, spec,
+                                     c->recipe->excludes ? " (or it is "
+                                     "excluded)" : "");
+        }
+      for (int j = 0; j < sel.count; j += 2)
+        queue_push2 (job, sel.elements[j] | SOLVER_INSTALL,
+                     sel.elements[j + 1]);
+      queue_free (&sel);
+    }
+  return 0;
+}
+
+static int
+report_problems (struct solve_ctx *c, Solver *solv, int count,
+                 mk_error_t *err)
+{
+  char *msg = xasprintf ("%s: cannot resolve the package set:", c->recipe->path);
+  for (Id p = 1; p <= count; p++)
+    {
+      /* problem2str returns pool temp space: copy at once. */
+      char *n = xasprintf ("%s%s problem %d: %s", msg, p > 1 ? ";" : "", p,
+                           solver_problem2str (solv, p));
+      free (msg);
+      msg = n;
+    }
+  mk_make_error_code (err, MK_EXIT_SOLVE, 0, "%s", msg);
+  free (msg);
+  return -1;
+}
+
+static char *
+dup_or_null (const char *s)
+{
+  return s ? xstrdup (s) : NULL;
+}
+
+static void
+fill_pkg (struct solve_ctx *c, Id p, struct mk_pkg *pkg)
+{
+  Pool *pool = c->pool;
+  Solvable *s = pool_id2solvable (pool, p);
+  struct repo_info *ri = s->repo->appdata;
+  Id type = 0;
+  const char *hex;
+
+  pkg->name = xstrdup (pool_id2str (pool, s->name));
+  pkg->evr = xstrdup (pool_id2str (pool, s->evr));
+  pkg->arch = xstrdup (pool_id2str (pool, s->arch));
+  pkg->nevra = xstrdup (pool_solvable2str (pool, s));
+  pkg->repo_id = xstrdup (ri->conf->id);
+  if (ri->paths)
+    pkg->path = xstrdup (ri->paths[p - ri->start]);
+  else
+    {
+      const char *loc = solvable_lookup_location (s, NULL);
+      pkg->path = loc ? xasprintf ("%s/%s", ri->dir, loc) : NULL;
+      if (loc && !safe_relative (loc))
+        {
+          free (pkg->path);
+          pkg->path = NULL;
+        }
+    }
+  pkg->download_size = solvable_lookup_num (s, SOLVABLE_DOWNLOADSIZE, 0);
+  pkg->install_size = solvable_lookup_num (s, SOLVABLE_INSTALLSIZE, 0);
+  hex = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
+  pkg->checksum = dup_or_null (hex);
+  pkg->checksum_type = type ? xstrdup (solv_chksum_type2str (type)) : NULL;
+}
+
+static int
+make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
+              mk_error_t *err)
+{
+  Transaction *trans = solver_create_transaction (solv);
+  struct mk_pkglist *l = xcalloc (1, sizeof *l);
+
+  transaction_order (trans, 0);
+  l->pkgs = xcalloc ((size_t) trans->steps.count, sizeof *l->pkgs);
+  for (int i = 0; i < trans->steps.count; i++)
+    {
+      Id p = trans->steps.elements[i];
+      struct mk_pkg *pkg = &l->pkgs[l->n++];
+      fill_pkg (c, p, pkg);
+      if (pkg->path == NULL)
+        {
+          transaction_free (trans);
+          mk_pkglist_free (l);
+          return mk_make_error (err, 0, "repo metadata gives no usable "
+                                        "location for %s",
+                                pool_solvid2str (c->pool, p));
+        }
+    }
+  transaction_free (trans);
+  *out = l;
+  return 0;
+}
+
+int
+mk_solve (const struct mk_recipe *r, struct mk_pkglist **out, mk_error_t *err)
+{
+  struct solve_ctx c = { .recipe = r };
+  Solver *solv = NULL;
+  Queue job;
+  int ret = -1, problems;
+
+  c.pool = pool_create ();
+  /* Debian builds libsolv with Debian semantics as the default (version
+   * comparison, "all" instead of "noarch"): ask for rpm's explicitly, or
+   * every noarch package is uninstallable. */
+  if (pool_setdisttype (c.pool, DISTTYPE_RPM) < 0)
+    {
+      mk_make_error (err, 0, "this libsolv was built without rpm support");
+      goto done;
+    }
+  pool_setarch (c.pool, r->arch ? r->arch : mk_host_arch ());
+  if (c.pool->id2arch == NULL)
+    {
+      mk_make_error_code (err, MK_EXIT_RECIPE, 0, "%s: unknown arch `%s`",
+                          r->path, r->arch ? r->arch : mk_host_arch ());
+      goto done;
+    }
+  queue_init (&job);
+  if (load_repos (&c, err) < 0)
+    goto done_job;
+  pool_addfileprovides (c.pool);
+  pool_createwhatprovides (c.pool);
+  apply_excludes (&c);
+  if (build_job (&c, &job, err) < 0)
+    goto done_job;
+  solv = solver_create (c.pool);
+  solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !r->weak_deps);
+  problems = solver_solve (solv, &job);
+  if (problems)
+    report_problems (&c, solv, problems, err);
+  else
+    ret = make_pkglist (&c, solv, out, err);
+done_job:
+  if (solv)
+    solver_free (solv);
+  queue_free (&job);
+done:
+  solve_ctx_free (&c);
+  return ret;
+}
+
+void
+mk_pkglist_free (struct mk_pkglist *l)
+{
+  if (l == NULL)
+    return;
+  for (size_t i = 0; i < l->n; i++)
+    {
+      struct mk_pkg *p = &l->pkgs[i];
+      free (p->name);
+      free (p->evr);
+      free (p->arch);
+      free (p->nevra);
+      free (p->repo_id);
+      free (p->path);
+      free (p->checksum_type);
+      free (p->checksum);
+    }
+  free (l->pkgs);
+  free (l);
+}

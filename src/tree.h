@@ -1,0 +1,90 @@
+/* tree.h: the image manifest: every path of the staging tree with the
+ * metadata the tar needs (owners, modes, caps, device numbers) that the
+ * staging files themselves never carry, so the build works unprivileged
+ * and the output does not depend on who ran it. */
+#ifndef MK_TREE_H
+#define MK_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum
+{
+  MK_ENTRY_IMPLIED = 1 << 8, /* a parent directory no package declared */
+};
+
+struct mk_entry
+{
+  char *path;     /* canonical, absolute: "/", "/usr", "/usr/bin/bash" */
+  mode_t mode;    /* type and permission bits as the package states them */
+  char *user;     /* owner names from the header */
+  char *group;
+  uint32_t uid;   /* filled by mk_tree_map_owners from the image's files */
+  uint32_t gid;
+  uint64_t size;
+  int64_t mtime;
+  unsigned flags; /* MK_RPMF_* | MK_ENTRY_* */
+  char *lang;
+  char *caps;     /* text form, NULL when none */
+  char *linkto;   /* symlink target */
+  uint64_t rdev;
+  char *digest;
+  int inode;      /* hardlink group, 0 when not hardlinked */
+  int pkg;        /* index into mk_tree.pkgs, -1 when implied */
+  bool removed;   /* pruned */
+  bool has_child; /* scratch for prune.c */
+};
+
+struct mk_tree
+{
+  struct mk_entry **entries;
+  size_t n, cap;
+  size_t *slots;  /* open-addressing hash: index+1, 0 = empty */
+  size_t n_slots;
+  char **pkgs;    /* package names (NEVRA), by index */
+  size_t n_pkgs;
+  int next_inode;
+};
+
+struct mk_tree *mk_tree_new (void);
+void mk_tree_free (struct mk_tree *t);
+static inline void
+cleanup_treep (struct mk_tree **t)
+{
+  mk_tree_free (*t);
+}
+#define cleanup_tree __attribute__ ((cleanup (cleanup_treep)))
+
+struct mk_entry *mk_tree_lookup (struct mk_tree *t, const char *path);
+/* Add a new entry (path must not exist yet); fields zeroed, pkg = -1. */
+struct mk_entry *mk_tree_add (struct mk_tree *t, const char *path);
+int mk_tree_add_pkg (struct mk_tree *t, const char *name);
+
+/* Check a path from a package: absolute, no "..", no NUL-less oddities
+ * that could escape, not too long.  Returns a normalised copy ("//a/./b"
+ * -> "/a/b") or NULL with errno set (EINVAL, ENAMETOOLONG). */
+char *mk_tree_normalize (const char *path);
+
+/* Resolve a normalised path against the image's own symlinks, entirely in
+ * memory and clamped to the image root (an absolute target or a ".." at
+ * the root stays inside, like RESOLVE_IN_ROOT).  The final component is
+ * followed only when follow_last.  Components that do not exist yet are
+ * kept as they are (they become implied directories).  Fails with ELOOP
+ * after 40 links and ENOTDIR when a non-directory is used as a directory. */
+int mk_tree_resolve (struct mk_tree *t, const char *path, bool follow_last,
+                     char **canon, mk_error_t *err);
+
+/* Entries that go into the image (not removed, not %ghost), sorted by path
+ * bytewise, so a directory always precedes its contents.  The array is
+ * the caller's; the entries are borrowed. */
+struct mk_entry **mk_tree_sorted (struct mk_tree *t, size_t *n);
+
+/* Map owner names to numbers through the image's /etc/passwd and
+ * /etc/group (read through rootfd), never the host's.  Unknown names
+ * become 0 with a warning naming the package and file. */
+int mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err);
+
+#endif

@@ -1,0 +1,432 @@
+/* unpack.c: unpack packages into the staging root and record every path in
+ * the manifest (tree.c).
+ *
+ * Safety: a path from a package is normalised (absolute, no ".."), its
+ * parent is resolved against the image's symlinks in memory, clamped to the
+ * image root, and every disk operation then goes through mk_at_open*
+ * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so a symlink shipped by
+ * one package (`/opt/x -> /tmp`) redirects another package's file to
+ * <staging>/tmp, never to the host's /tmp, and a symlink swapped in on
+ * disk behind our back makes the operation fail instead of escaping.
+ *
+ * Only directories, regular files, symlinks and hardlinks are created on
+ * disk, with private modes (0700/0600); owners, modes, device numbers,
+ * fifos and file capabilities live in the manifest and reach only the tar,
+ * so nothing privileged is ever created on the host and the build works
+ * the same as root and as an ordinary user.  libc only (librpm is behind
+ * rpm.h). */
+#define _GNU_SOURCE
+#include "unpack.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define MAX_CONFLICTS_SHOWN 20
+
+struct mk_unpacker
+{
+  struct mk_tree *tree;
+  int rootfd;
+  char **conflicts;
+};
+
+/* Per-package state while unpacking it. */
+struct pkg_state
+{
+  struct mk_rpm *rpm;
+  int pkg;
+  char **canon;    /* canonical path of each file, NULL when skipped */
+  bool *writable;  /* we created it and its content goes in */
+  int *inode;      /* tree inode of each hardlink set, by link_set index */
+};
+
+struct mk_unpacker *
+mk_unpacker_new (struct mk_tree *t, int rootfd)
+{
+  struct mk_unpacker *u = xcalloc (1, sizeof *u);
+  u->tree = t;
+  u->rootfd = rootfd;
+  return u;
+}
+
+void
+mk_unpacker_free (struct mk_unpacker *u)
+{
+  if (u == NULL)
+    return;
+  mk_strv_free (u->conflicts);
+  free (u);
+}
+
+static const char *
+type_name (mode_t m)
+{
+  switch (m & S_IFMT)
+    {
+    case S_IFDIR:
+      return "directory";
+    case S_IFREG:
+      return "file";
+    case S_IFLNK:
+      return "symlink";
+    case S_IFCHR:
+      return "char device";
+    case S_IFBLK:
+      return "block device";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFSOCK:
+      return "socket";
+    default:
+      return "unknown type";
+    }
+}
+
+/* Create a directory on disk beneath the root; EEXIST is fine. */
+static int
+disk_mkdir (struct mk_unpacker *u, const char *canon, mk_error_t *err)
+{
+  const char *base;
+  cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+  if (pfd < 0)
+    return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
+  if (mkdirat (pfd, base, 0700) < 0 && errno != EEXIST)
+    return mk_make_error (err, errno, "staging: mkdir `%s`", canon);
+  return 0;
+}
+
+/* Make sure every directory of canon (a resolved directory path) exists,
+ * adding implied entries for the ones no package declared (yet). */
+static int
+ensure_dirs (struct mk_unpacker *u, const char *canon, mk_error_t *err)
+{
+  cleanup_free char *cur = xstrdup (canon);
+  for (char *p = cur + 1; *cur && p && *p;)
+    {
+      char *slash = strchr (p, '/');
+      struct mk_entry *e;
+      if (slash)
+        *slash = '\0';
+      e = mk_tree_lookup (u->tree, cur);
+      if (e == NULL || (e->flags & MK_RPMF_GHOST))
+        {
+          if (e == NULL)
+            e = mk_tree_add (u->tree, cur);
+          e->mode = S_IFDIR | 0755;
+          e->flags = MK_ENTRY_IMPLIED;
+          e->mtime = -1;
+          if (disk_mkdir (u, cur, err) < 0)
+            return -1;
+        }
+      else if (!S_ISDIR (e->mode))
+        return mk_make_error (err, ENOTDIR, "`%s` (a %s) used as a directory",
+                              cur, type_name (e->mode));
+      if (slash == NULL)
+        break;
+      *slash = '/';
+      p = slash + 1;
+    }
+  return 0;
+}
+
+static void
+set_entry (struct mk_entry *e, const struct mk_rpm_file *f, int pkg,
+           int inode)
+{
+  free (e->user);
+  free (e->group);
+  free (e->lang);
+  free (e->caps);
+  free (e->linkto);
+  free (e->digest);
+  e->mode = f->mode;
+  e->user = xstrdup (f->user);
+  e->group = xstrdup (f->group);
+  e->size = S_ISREG (f->mode) ? f->size : 0;
+  e->mtime = f->mtime;
+  e->flags = f->flags;
+  e->lang = f->lang[0] ? xstrdup (f->lang) : NULL;
+  e->caps = f->caps[0] ? xstrdup (f->caps) : NULL;
+  e->linkto = S_ISLNK (f->mode) ? xstrdup (f->linkto) : NULL;
+  e->rdev = f->rdev;
+  e->digest = f->digest[0] ? xstrdup (f->digest) : NULL;
+  e->inode = inode;
+  e->pkg = pkg;
+  e->removed = false;
+}
+
+static void
+add_conflict (struct mk_unpacker *u, const char *path, const char *what,
+              int old_pkg, const char *new_pkg)
+{
+  const char *old = old_pkg >= 0 ? u->tree->pkgs[old_pkg] : "(implied)";
+  mk_strv_push (&u->conflicts,
+                xasprintf ("%s (%s: %s vs %s)", path, what, old, new_pkg));
+}
+
+enum action
+{
+  ACT_CREATE,   /* new path: create it */
+  ACT_REPLACE,  /* replace a %ghost or implied entry / update a directory */
+  ACT_SKIP,     /* identical or compatible: the earlier one stays */
+  ACT_CONFLICT,
+};
+
+/* Decide what a file does to an existing entry, as rpm's file conflict
+ * rules do: directories are shared (the later metadata wins, as when rpm
+ * installs them in order), identical files and links are shared, ghosts
+ * never conflict, and a directory shipped where the image already has a
+ * symlink to a directory keeps the symlink (the /bin -> usr/bin case). */
+static enum action
+decide (struct mk_unpacker *u, struct mk_entry *e, const struct mk_rpm_file *f,
+        const char **why)
+{
+  if (e == NULL)
+    return ACT_CREATE;
+  if (f->flags & MK_RPMF_GHOST)
+    return ACT_SKIP;
+  if (e->flags & (MK_RPMF_GHOST | MK_ENTRY_IMPLIED) || e->removed)
+    return (e->flags & MK_ENTRY_IMPLIED) && !S_ISDIR (f->mode)
+               ? (*why = "directory vs non-directory", ACT_CONFLICT)
+               : ACT_REPLACE;
+  if (S_ISDIR (f->mode) && S_ISDIR (e->mode))
+    return ACT_REPLACE;
+  if (S_ISDIR (f->mode) && S_ISLNK (e->mode))
+    {
+      cleanup_free char *target = NULL;
+      mk_error_t ignored = NULL;
+      struct mk_entry *t;
+      if (mk_tree_resolve (u->tree, e->path, true, &target, &ignored) == 0
+          && (t = mk_tree_lookup (u->tree, target)) && S_ISDIR (t->mode))
+        return ACT_SKIP;
+      mk_error_release (&ignored);
+    }
+  if ((f->mode & S_IFMT) != (e->mode & S_IFMT))
+    return *why = "different file types", ACT_CONFLICT;
+  if (!S_ISLNK (f->mode) && f->mode != e->mode)
+    return *why = "different modes", ACT_CONFLICT;
+  if (strcmp (f->user, e->user) || strcmp (f->group, e->group))
+    return *why = "different owners", ACT_CONFLICT;
+  if (S_ISLNK (f->mode))
+    return strcmp (f->linkto, e->linkto) == 0
+               ? ACT_SKIP
+               : (*why = "different link targets", ACT_CONFLICT);
+  if (S_ISREG (f->mode))
+    return f->size == e->size
+                   && strcmp (f->digest, e->digest ? e->digest : "") == 0
+               ? ACT_SKIP
+               : (*why = "different content", ACT_CONFLICT);
+  if (S_ISCHR (f->mode) || S_ISBLK (f->mode))
+    return f->rdev == e->rdev ? ACT_SKIP
+                              : (*why = "different devices", ACT_CONFLICT);
+  return ACT_SKIP;
+}
+
+static int
+create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
+                const char *canon, mk_error_t *err)
+{
+  const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
+  int fd;
+
+  /* Later members of a hardlink set become links to the first one. */
+  if (f->link_set >= 0 && (size_t) f->link_set != i
+      && st->canon[f->link_set] && st->writable[f->link_set])
+    {
+      const char *b1, *b2;
+      cleanup_close int p1 = mk_at_open_parent (u->rootfd,
+                                                st->canon[f->link_set], &b1);
+      cleanup_close int p2 = mk_at_open_parent (u->rootfd, canon, &b2);
+      if (p1 < 0 || p2 < 0)
+        return mk_make_error (err, errno, "staging: open parent of `%s`",
+                              canon);
+      unlinkat (p2, b2, 0);
+      if (linkat (p1, b1, p2, b2, 0) < 0)
+        return mk_make_error (err, errno, "staging: link `%s`", canon);
+      return 0;
+    }
+  {
+    const char *base;
+    cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+    if (pfd < 0)
+      return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
+    /* A %ghost or an identical earlier file may sit there: replace it. */
+    unlinkat (pfd, base, 0);
+    fd = TEMP_FAILURE_RETRY (openat (pfd, base,
+                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                         | O_CLOEXEC,
+                                     0600));
+    if (fd < 0)
+      return mk_make_error (err, errno, "staging: create `%s`", canon);
+    close (fd);
+  }
+  return 0;
+}
+
+static int
+create_on_disk (struct mk_unpacker *u, struct pkg_state *st, size_t i,
+                const char *canon, mk_error_t *err)
+{
+  const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
+  if (f->flags & MK_RPMF_GHOST)
+    return 0;
+  if (S_ISDIR (f->mode))
+    return strcmp (canon, "/") == 0 ? 0 : disk_mkdir (u, canon, err);
+  if (S_ISREG (f->mode))
+    {
+      if (create_regular (u, st, i, canon, err) < 0)
+        return -1;
+      st->writable[i] = true;
+      return 0;
+    }
+  if (S_ISLNK (f->mode))
+    {
+      const char *base;
+      cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+      if (pfd < 0)
+        return mk_make_error (err, errno, "staging: open parent of `%s`",
+                              canon);
+      unlinkat (pfd, base, 0);
+      if (symlinkat (f->linkto, pfd, base) < 0)
+        return mk_make_error (err, errno, "staging: symlink `%s`", canon);
+      return 0;
+    }
+  /* Devices, fifos and sockets exist only in the manifest and the tar. */
+  return 0;
+}
+
+static int
+place_file (struct mk_unpacker *u, struct pkg_state *st, size_t i,
+            mk_error_t *err)
+{
+  const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
+  const char *nevra = mk_rpm_nevra (st->rpm);
+  cleanup_free char *norm = mk_tree_normalize (f->path);
+  cleanup_free char *cparent = NULL;
+  cleanup_free char *canon = NULL;
+  const char *why = NULL, *base;
+  struct mk_entry *e;
+  int inode = 0;
+
+  if (norm == NULL)
+    return mk_make_error (err, errno, "%s: refusing file path `%s`", nevra,
+                          f->path);
+  if (strcmp (norm, "/") == 0)
+    canon = xstrdup ("/");
+  else
+    {
+      cleanup_free char *parent = xstrndup (norm, (size_t) (strrchr (norm, '/')
+                                                            - norm));
+      base = strrchr (norm, '/') + 1;
+      if (mk_tree_resolve (u->tree, parent[0] ? parent : "/", true, &cparent,
+                           err) < 0)
+        return mk_error_wrap (err, "%s", nevra);
+      canon = strcmp (cparent, "/") == 0 ? xasprintf ("/%s", base)
+                                         : xasprintf ("%s/%s", cparent, base);
+      if (ensure_dirs (u, cparent, err) < 0)
+        return mk_error_wrap (err, "%s", nevra);
+    }
+  e = mk_tree_lookup (u->tree, canon);
+  if (e && e->pkg == st->pkg && !(e->flags & MK_RPMF_GHOST))
+    return mk_make_error (err, 0, "%s: `%s` is in the package twice", nevra,
+                          canon);
+  switch (decide (u, e, f, &why))
+    {
+    case ACT_CONFLICT:
+      add_conflict (u, canon, why, e->pkg, nevra);
+      return 0;
+    case ACT_SKIP:
+      return 0;
+    case ACT_CREATE:
+      e = mk_tree_add (u->tree, canon);
+      break;
+    case ACT_REPLACE:
+    default:
+      break;
+    }
+  if (f->link_set >= 0)
+    {
+      if (st->inode[f->link_set] == 0)
+        st->inode[f->link_set] = u->tree->next_inode++;
+      inode = st->inode[f->link_set];
+    }
+  set_entry (e, f, st->pkg, inode);
+  st->canon[i] = steal_pointer (&canon);
+  return create_on_disk (u, st, i, st->canon[i], err);
+}
+
+static int
+write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
+{
+  size_t idx;
+  bool has_content;
+  int r;
+  while ((r = mk_rpm_payload_next (st->rpm, &idx, &has_content, err)) > 0)
+    {
+      cleanup_close int fd = -1;
+      if (mk_check_interrupt (err) < 0)
+        return -1;
+      if (!has_content || !st->writable[idx])
+        continue; /* shared with an earlier package, or no data */
+      fd = mk_at_open (u->rootfd, st->canon[idx], O_WRONLY | O_TRUNC, 0);
+      if (fd < 0)
+        return mk_make_error (err, errno, "staging: open `%s`",
+                              st->canon[idx]);
+      if (mk_rpm_payload_copy (st->rpm, fd, err) < 0)
+        return -1;
+    }
+  return r;
+}
+
+int
+mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
+{
+  size_t n = mk_rpm_file_count (p);
+  struct pkg_state st = { .rpm = p };
+  int r = -1;
+
+  st.pkg = mk_tree_add_pkg (u->tree, mk_rpm_nevra (p));
+  st.canon = xcalloc (n, sizeof (char *));
+  st.writable = xcalloc (n, sizeof (bool));
+  st.inode = xcalloc (n, sizeof (int));
+  for (size_t i = 0; i < n; i++)
+    if (place_file (u, &st, i, err) < 0)
+      goto done;
+  r = write_contents (u, &st, err);
+done:
+  for (size_t i = 0; i < n; i++)
+    free (st.canon[i]);
+  free (st.canon);
+  free (st.writable);
+  free (st.inode);
+  return r < 0 ? -1 : 0;
+}
+
+int
+mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err)
+{
+  size_t n = mk_strv_len (u->conflicts);
+  char *msg;
+  if (n == 0)
+    return 0;
+  msg = xasprintf ("%zu file conflict%s between packages:", n,
+                   n == 1 ? "" : "s");
+  for (size_t i = 0; i < n && i < MAX_CONFLICTS_SHOWN; i++)
+    {
+      char *m = xasprintf ("%s%s %s", msg, i ? ";" : "", u->conflicts[i]);
+      free (msg);
+      msg = m;
+    }
+  if (n > MAX_CONFLICTS_SHOWN)
+    {
+      char *m = xasprintf ("%s; and %zu more", msg, n - MAX_CONFLICTS_SHOWN);
+      free (msg);
+      msg = m;
+    }
+  mk_make_error (err, 0, "%s", msg);
+  free (msg);
+  return -1;
+}

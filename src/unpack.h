@@ -1,0 +1,22 @@
+/* unpack.h: put packages into the staging tree and the manifest. */
+#ifndef MK_UNPACK_H
+#define MK_UNPACK_H
+
+#include "error.h"
+#include "rpm.h"
+#include "tree.h"
+
+struct mk_unpacker;
+
+/* rootfd: an O_PATH or O_DIRECTORY fd of the (empty) staging root. */
+struct mk_unpacker *mk_unpacker_new (struct mk_tree *t, int rootfd);
+void mk_unpacker_free (struct mk_unpacker *u);
+
+/* Unpack one package.  File conflicts with earlier packages are collected
+ * (the package's other files still go in) and reported by finish. */
+int mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p,
+                     mk_error_t *err);
+/* Fail with the list of file conflicts, if any. */
+int mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err);
+
+#endif

@@ -1,0 +1,459 @@
+/* util.c: allocation, strings, and the fd-relative file system primitives
+ * that keep every write inside a staging root.  libc only. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+void *
+xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xcalloc (size_t n, size_t size)
+{
+  void *p = calloc (n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+xreallocarray (void *p, size_t n, size_t size)
+{
+  p = reallocarray (p, n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+char *
+xstrdup (const char *s)
+{
+  char *r = strdup (s);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+xstrndup (const char *s, size_t n)
+{
+  char *r = strndup (s, n);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+xasprintf (const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return s;
+}
+
+void
+mk_strv_free (char **v)
+{
+  if (v == NULL)
+    return;
+  for (char **p = v; *p; p++)
+    free (*p);
+  free (v);
+}
+
+size_t
+mk_strv_len (char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void
+mk_strv_push (char ***v, char *s)
+{
+  size_t n = mk_strv_len (*v);
+  *v = xreallocarray (*v, n + 2, sizeof (char *));
+  (*v)[n] = s;
+  (*v)[n + 1] = NULL;
+}
+
+bool
+mk_strv_contains (char *const *v, const char *s)
+{
+  for (size_t i = 0; v && v[i]; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+bool
+mk_str_has_prefix (const char *s, const char *prefix)
+{
+  return strncmp (s, prefix, strlen (prefix)) == 0;
+}
+
+bool
+mk_str_has_suffix (const char *s, const char *suffix)
+{
+  size_t ls = strlen (s), lx = strlen (suffix);
+  return ls >= lx && strcmp (s + ls - lx, suffix) == 0;
+}
+
+int
+mk_write_all (int fd, const void *buf, size_t len, mk_error_t *err,
+              const char *what)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (write (fd, p, len));
+      if (UNLIKELY (n < 0))
+        return mk_make_error (err, errno, "write `%s`", what);
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+mk_read_fd (int fd, size_t max, char **out, size_t *len, mk_error_t *err,
+            const char *what)
+{
+  cleanup_free char *buf = NULL;
+  size_t used = 0, cap = 0;
+
+  for (;;)
+    {
+      ssize_t n;
+      if (used + 4096 + 1 > cap)
+        {
+          cap = cap ? cap * 2 : 8192;
+          buf = xrealloc (buf, cap);
+        }
+      n = TEMP_FAILURE_RETRY (read (fd, buf + used, cap - used - 1));
+      if (n < 0)
+        return mk_make_error (err, errno, "read `%s`", what);
+      if (n == 0)
+        break;
+      used += (size_t) n;
+      if (used > max)
+        return mk_make_error (err, EFBIG, "read `%s`", what);
+    }
+  buf[used] = '\0';
+  if (len)
+    *len = used;
+  *out = steal_pointer (&buf);
+  return 0;
+}
+
+int
+mk_read_file_at (int dirfd, const char *path, size_t max, char **out,
+                 size_t *len, mk_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  fd = TEMP_FAILURE_RETRY (openat (dirfd, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0)
+    return mk_make_error (err, errno, "open `%s`", path);
+  return mk_read_fd (fd, max, out, len, err, path);
+}
+
+/* ---- beneath-root operations ------------------------------------------ */
+
+static int openat2_works = -1; /* -1 unknown, 0 no (ENOSYS), 1 yes */
+
+static const char *
+skip_slashes (const char *p)
+{
+  while (*p == '/')
+    p++;
+  return p;
+}
+
+/* Fallback: walk components with O_NOFOLLOW, refusing "..". */
+static int
+open_walk (int rootfd, const char *path, int flags, mode_t mode)
+{
+  cleanup_close int dfd = -1;
+  cleanup_free char *copy = xstrdup (skip_slashes (path));
+  char *save = NULL, *comp, *next;
+  int cur;
+
+  cur = dfd = TEMP_FAILURE_RETRY (
+      openat (rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dfd < 0)
+    return -1;
+  comp = strtok_r (copy, "/", &save);
+  if (comp == NULL)
+    return TEMP_FAILURE_RETRY (
+        openat (rootfd, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC, mode));
+  for (; comp; comp = next)
+    {
+      int nfd;
+      next = strtok_r (NULL, "/", &save);
+      if (strcmp (comp, "..") == 0)
+        {
+          errno = EXDEV;
+          return -1;
+        }
+      if (next == NULL)
+        return TEMP_FAILURE_RETRY (
+            openat (cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode));
+      nfd = TEMP_FAILURE_RETRY (openat (
+          cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (nfd < 0)
+        return -1;
+      close (dfd);
+      cur = dfd = nfd;
+    }
+  errno = EINVAL;
+  return -1;
+}
+
+int
+mk_at_open (int rootfd, const char *path, int flags, mode_t mode)
+{
+  const char *rel = skip_slashes (path);
+  if (*rel == '\0')
+    rel = ".";
+  if (openat2_works != 0)
+    {
+      struct open_how how = {
+        .flags = (uint64_t) (flags | O_CLOEXEC),
+        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+                   | RESOLVE_NO_MAGICLINKS,
+      };
+      long fd;
+      do
+        fd = syscall (SYS_openat2, rootfd, rel, &how, sizeof how);
+      while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+      if (fd >= 0 || errno != ENOSYS)
+        {
+          openat2_works = 1;
+          return (int) fd;
+        }
+      openat2_works = 0;
+    }
+  return open_walk (rootfd, rel, flags, mode);
+}
+
+int
+mk_at_open_parent (int rootfd, const char *path, const char **base)
+{
+  const char *rel = skip_slashes (path);
+  const char *slash = strrchr (rel, '/');
+  cleanup_free char *dir = NULL;
+
+  if (*rel == '\0')
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if (slash == NULL)
+    {
+      *base = rel;
+      return TEMP_FAILURE_RETRY (
+          openat (rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+  if (slash[1] == '\0')
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  *base = slash + 1;
+  dir = xstrndup (rel, (size_t) (slash - rel));
+  return mk_at_open (rootfd, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+int
+mk_at_rmtree (int parent, const char *name)
+{
+  struct stat st;
+  cleanup_close int fd = -1;
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : -1;
+  if (!S_ISDIR (st.st_mode))
+    return unlinkat (parent, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+  fd = TEMP_FAILURE_RETRY (openat (
+      parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd < 0 && errno == EACCES)
+    {
+      /* A directory staged without search permission (e.g. a 0640 dir in
+       * a test tree): we own it, so give ourselves access back. */
+      if (fchmodat (parent, name, 0700, 0) == 0)
+        fd = TEMP_FAILURE_RETRY (openat (
+            parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+  if (fd < 0)
+    return -1;
+  d = fdopendir (fd);
+  if (d == NULL)
+    return -1;
+  fd = -1; /* owned by d now */
+  while ((errno = 0, de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (mk_at_rmtree (dirfd (d), de->d_name) < 0)
+        return -1;
+    }
+  if (errno != 0)
+    return -1;
+  return unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -1
+                                                                      : 0;
+}
+
+int
+mk_mkdtemp (const char *parent, const char *prefix, char **out,
+            mk_error_t *err)
+{
+  const char *base = parent;
+  char *t;
+  if (base == NULL || *base == '\0')
+    base = getenv ("TMPDIR");
+  if (base == NULL || *base == '\0')
+    base = "/var/tmp";
+  t = xasprintf ("%s/%s-XXXXXX", base, prefix);
+  if (mkdtemp (t) == NULL)
+    {
+      int e = errno;
+      free (t);
+      return mk_make_error (err, e, "create a temporary directory in `%s`",
+                            base);
+    }
+  *out = t;
+  return 0;
+}
+
+int
+mk_atomic_open (const char *path, char **tmp_out, mk_error_t *err)
+{
+  const char *slash = strrchr (path, '/');
+  cleanup_free char *tmp = NULL;
+  int fd;
+
+  if (slash)
+    tmp = xasprintf ("%.*s/.%s.XXXXXX", (int) (slash - path), path,
+                     slash + 1);
+  else
+    tmp = xasprintf (".%s.XXXXXX", path);
+  fd = mkostemp (tmp, O_CLOEXEC);
+  if (fd < 0)
+    return mk_make_error (err, errno, "create a temporary file for `%s`",
+                          path);
+  /* mkostemp makes 0600; outputs are ordinary 0644 files (umask applies). */
+  {
+    mode_t um = umask (0);
+    umask (um);
+    if (fchmod (fd, 0666 & ~um) < 0)
+      {
+        int e = errno;
+        mk_atomic_abort (fd, tmp);
+        return mk_make_error (err, e, "chmod `%s`", tmp);
+      }
+  }
+  *tmp_out = steal_pointer (&tmp);
+  return fd;
+}
+
+int
+mk_atomic_commit (int fd, const char *tmp, const char *path, mk_error_t *err)
+{
+  if (fsync (fd) < 0)
+    {
+      int e = errno;
+      mk_atomic_abort (fd, tmp);
+      return mk_make_error (err, e, "write `%s`", path);
+    }
+  if (close (fd) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return mk_make_error (err, e, "write `%s`", path);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return mk_make_error (err, e, "rename into `%s`", path);
+    }
+  return 0;
+}
+
+void
+mk_atomic_abort (int fd, const char *tmp)
+{
+  if (fd >= 0)
+    close (fd);
+  if (tmp)
+    unlink (tmp);
+}
+
+static volatile sig_atomic_t interrupted_by;
+
+static void
+on_signal (int sig)
+{
+  interrupted_by = sig;
+}
+
+void
+mk_signals_install (void)
+{
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+int
+mk_interrupted (void)
+{
+  return interrupted_by;
+}
+
+int
+mk_check_interrupt (mk_error_t *err)
+{
+  int sig = interrupted_by;
+  if (sig == 0)
+    return 0;
+  return mk_make_error_code (err, sig == SIGINT ? MK_EXIT_SIGINT
+                                  : sig == SIGTERM ? MK_EXIT_SIGTERM
+                                                   : 128 + sig,
+                             0, "interrupted by signal %d", sig);
+}

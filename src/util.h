@@ -1,0 +1,163 @@
+/* util.h: allocation that aborts on OOM, cleanup attributes, steal_pointer,
+ * string vectors, and the fd-relative file system helpers every write into a
+ * staging root goes through.  libc only. */
+#ifndef MK_UTIL_H
+#define MK_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "error.h"
+
+#define UNLIKELY(x) __builtin_expect (!!(x), 0)
+#define LIKELY(x) __builtin_expect (!!(x), 1)
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+#ifndef TEMP_FAILURE_RETRY
+#define TEMP_FAILURE_RETRY(expression)                                        \
+  (__extension__({                                                            \
+    long int __result;                                                        \
+    do                                                                        \
+      __result = (long int) (expression);                                     \
+    while (__result == -1L && errno == EINTR);                                \
+    __result;                                                                 \
+  }))
+#endif
+
+void *xmalloc (size_t n);
+void *xcalloc (size_t n, size_t size);
+void *xrealloc (void *p, size_t n);
+void *xreallocarray (void *p, size_t n, size_t size);
+char *xstrdup (const char *s);
+char *xstrndup (const char *s, size_t n);
+char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+static inline void
+cleanup_freep (void *p)
+{
+  void **pp = (void **) p;
+  free (*pp);
+}
+
+static inline void
+cleanup_closep (int *fd)
+{
+  if (*fd >= 0)
+    {
+      int saved = errno;
+      close (*fd);
+      errno = saved;
+    }
+}
+
+static inline void
+cleanup_filep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+static inline void
+cleanup_dirp (DIR **d)
+{
+  if (*d)
+    closedir (*d);
+}
+
+void mk_strv_free (char **v);
+static inline void
+cleanup_strvp (char ***v)
+{
+  mk_strv_free (*v);
+}
+
+#define cleanup_free __attribute__ ((cleanup (cleanup_freep)))
+#define cleanup_close __attribute__ ((cleanup (cleanup_closep)))
+#define cleanup_file __attribute__ ((cleanup (cleanup_filep)))
+#define cleanup_dir __attribute__ ((cleanup (cleanup_dirp)))
+#define cleanup_strv __attribute__ ((cleanup (cleanup_strvp)))
+
+/* Hand a pointer out of a cleanup-attributed local. */
+static inline void *
+steal_pointer (void *pp)
+{
+  void **p = (void **) pp;
+  void *r = *p;
+  *p = NULL;
+  return r;
+}
+
+static inline int
+steal_fd (int *fd)
+{
+  int r = *fd;
+  *fd = -1;
+  return r;
+}
+
+/* NULL-terminated string vectors. */
+size_t mk_strv_len (char *const *v);
+void mk_strv_push (char ***v, char *s); /* takes ownership of s */
+bool mk_strv_contains (char *const *v, const char *s);
+
+bool mk_str_has_prefix (const char *s, const char *prefix);
+bool mk_str_has_suffix (const char *s, const char *suffix);
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int mk_write_all (int fd, const void *buf, size_t len, mk_error_t *err,
+                  const char *what);
+
+/* Read the rest of fd into a NUL-terminated buffer; more than max bytes
+ * is an error (EFBIG). */
+int mk_read_fd (int fd, size_t max, char **out, size_t *len, mk_error_t *err,
+                const char *what);
+
+/* Read a whole (small) file at dirfd/path into a NUL-terminated buffer.
+ * max caps the size: a larger file is an error (EFBIG). */
+int mk_read_file_at (int dirfd, const char *path, size_t max, char **out,
+                     size_t *len, mk_error_t *err);
+
+/* ---- fd-relative operations beneath a root ------------------------------
+ *
+ * `path` is relative to rootfd ("usr/bin/bash"; a leading '/' is skipped).
+ * No symlink is ever followed and ".." is refused: the kernel enforces it
+ * with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS),
+ * and on kernels without openat2 a component-by-component O_NOFOLLOW walk
+ * does the same.  Callers resolve image symlinks themselves first (tree.c),
+ * so a symlink met here means a race or an attack and the operation fails
+ * with ELOOP. */
+int mk_at_open (int rootfd, const char *path, int flags, mode_t mode);
+
+/* Open the parent directory of path (O_PATH|O_DIRECTORY) and point *base at
+ * the final component inside path.  path must have a final component. */
+int mk_at_open_parent (int rootfd, const char *path, const char **base);
+
+/* Remove dirfd/name and everything below it, without following symlinks. */
+int mk_at_rmtree (int dirfd, const char *name);
+
+/* Create a private (0700) temporary directory named PREFIX-XXXXXX under
+ * parent (default $TMPDIR or /var/tmp). */
+int mk_mkdtemp (const char *parent, const char *prefix, char **out,
+                mk_error_t *err);
+
+/* Write data to a temporary file next to `path`, fsync it and rename it
+ * into place: readers see the old file or the new one, never a partial. */
+int mk_atomic_open (const char *path, char **tmp_out, mk_error_t *err);
+int mk_atomic_commit (int fd, const char *tmp, const char *path,
+                      mk_error_t *err);
+void mk_atomic_abort (int fd, const char *tmp);
+
+/* Interrupt handling: SIGINT/SIGTERM/SIGHUP set a flag that long loops poll
+ * so temporary files and staging trees are removed before exiting. */
+void mk_signals_install (void);
+int mk_interrupted (void); /* 0 or the signal number */
+int mk_check_interrupt (mk_error_t *err);
+
+#endif
