@@ -80,9 +80,13 @@ check: all check-boundaries
 check-boundaries:
 	@tests/check-boundaries.sh
 
+# The sample repository always goes to out/demo-repo: recipes/demo.conf
+# names it relative to itself.
 demo: all
 	@tests/deps.sh demo
-	@demo/run-demo.sh $(OUT)
+	recipes/demo/build-repo.sh out/demo-repo
+	$(OUT)/mkbase recipes/demo.conf -o out/demo.tar
+	$(OUT)/mkbase run out/demo.tar -- /usr/bin/hello
 
 install: $(OUT)/mkbase
 	install -D -m 0755 $(OUT)/mkbase $(DESTDIR)$(BINDIR)/mkbase

@@ -58,9 +58,9 @@ now (void)
 static const char *
 human (uint64_t n, char buf[32])
 {
-  if (n >= 10u << 20)
+  if (n >= 1000000)
     snprintf (buf, 32, "%.1f MB", (double) n / 1e6);
-  else if (n >= 10u << 10)
+  else if (n >= 1000)
     snprintf (buf, 32, "%.1f kB", (double) n / 1e3);
   else
     snprintf (buf, 32, "%" PRIu64 " B", n);

@@ -157,9 +157,7 @@ mk_prune_apply (struct mk_tree *t, int rootfd, const struct mk_profile *p,
   rs[FLAG_LICENSES].label = xstrdup ("%license files");
   rs[FLAG_LANGS].label = xstrdup ("%lang not in the keep list");
   for (size_t i = 0; i < p->n_rules; i++)
-    rs[N_FLAG_RULES + i].label = xasprintf ("remove %s (%s:%d)",
-                                            p->rules[i].glob, p->path,
-                                            p->rules[i].line);
+    rs[N_FLAG_RULES + i].label = xasprintf ("remove %s", p->rules[i].glob);
   for (size_t i = 0; i < n; i++)
     v[i]->has_child = false;
   r = prune_sorted (t, rootfd, p, v, n, rs, stats, err);

@@ -358,6 +358,44 @@ place_file (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   return create_on_disk (u, st, i, st->canon[i], err);
 }
 
+/* One inode has one mode and owner.  When a package gives the members of
+ * a hardlink set different metadata, rpm applies each path's metadata to
+ * the shared inode in turn, so the last path's wins; give every member
+ * that metadata so any tar extractor ends with what rpm -i would. */
+static void
+unify_hardlinks (struct mk_unpacker *u, struct pkg_state *st, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
+      struct mk_entry *last = NULL;
+      if (f->link_set != (int) i || st->canon[i] == NULL)
+        continue;
+      for (size_t j = i; j < n; j++)
+        if (mk_rpm_file (st->rpm, j)->link_set == (int) i && st->canon[j])
+          last = mk_tree_lookup (u->tree, st->canon[j]);
+      for (size_t j = i; last && j < n; j++)
+        {
+          struct mk_entry *e;
+          if (mk_rpm_file (st->rpm, j)->link_set != (int) i || !st->canon[j])
+            continue;
+          e = mk_tree_lookup (u->tree, st->canon[j]);
+          if (e == last)
+            continue;
+          if (e->mode != last->mode)
+            mk_debug ("%s: hardlinked %s takes %s's mode %o", mk_rpm_nevra (st->rpm),
+                      e->path, last->path, (unsigned) (last->mode & 07777));
+          e->mode = last->mode;
+          free (e->user);
+          free (e->group);
+          free (e->caps);
+          e->user = xstrdup (last->user);
+          e->group = xstrdup (last->group);
+          e->caps = last->caps ? xstrdup (last->caps) : NULL;
+        }
+    }
+}
+
 static int
 write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
 {
@@ -395,6 +433,7 @@ mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
   for (size_t i = 0; i < n; i++)
     if (place_file (u, &st, i, err) < 0)
       goto done;
+  unify_hardlinks (u, &st, n);
   r = write_contents (u, &st, err);
 done:
   for (size_t i = 0; i < n; i++)

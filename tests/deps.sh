@@ -6,7 +6,7 @@ build=(build-essential pkg-config libsolv-dev libsolvext-dev librpm-dev
        libarchive-dev libseccomp-dev libcap-dev)
 test=(rpm createrepo-c podman dnf python3 uidmap util-linux iproute2
       libcap2-bin busybox-static fakeroot zstd xz-utils gzip bzip2 curl
-      skopeo umoci)
+      skopeo umoci runc cpio)
 demo=(rpm createrepo-c busybox-static)
 bench=(hyperfine bubblewrap gnuplot-nox time dnf)
 case "${1:-build}" in

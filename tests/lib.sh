@@ -11,7 +11,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mkbase-test.XXXXXX")
 chmod 0755 "$T"
 _tap_n=0 _tap_failed=0
 _cleanup() { chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
-trap '_cleanup; echo "1..$_tap_n"; [ $_tap_failed = 0 ]' EXIT
+trap '_cleanup; echo "1..$_tap_n"; exit $((_tap_failed > 0))' EXIT
 
 ok() { # ok COND-EXIT-STATUS DESCRIPTION
   local rc=$1; shift
@@ -32,3 +32,51 @@ is() { # is GOT EXPECTED DESCRIPTION
 }
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $*"; }
 diag() { echo "# $*"; }
+
+# Build an image; usage: build_image RECIPE OUTPUT [mkbase options...]
+build_image() {
+  local recipe=$1 out=$2; shift 2
+  "$MKBASE" -q "$@" "$recipe" -o "$out"
+}
+
+# podman with private, throw-away storage under $T: vfs driver (works
+# everywhere), runc (crun refuses hybrid cgroup machines), no ulimits.
+podman_setup() {
+  mkdir -p "$T/podman"
+  cat >"$T/podman/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+runroot = "$T/podman/run"
+graphroot = "$T/podman/graph"
+CONF
+  cat >"$T/podman/containers.conf" <<CONF
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+CONF
+  export CONTAINERS_STORAGE_CONF=$T/podman/storage.conf
+  export CONTAINERS_CONF=$T/podman/containers.conf
+}
+
+# Build RPMs from spec files with a private, reproducible rpmbuild setup.
+# usage: build_rpms OUTDIR SPEC...   (RPMs land in OUTDIR)
+build_rpms() {
+  local outdir=$1; shift
+  local top=$T/rpmbuild.$$
+  mkdir -p "$top" "$outdir"
+  local s
+  for s in "$@"; do
+    HOME=$top SOURCE_DATE_EPOCH=1700000000 rpmbuild -bb --quiet \
+      --define "_topdir $top" --define "_rpmdir $outdir" \
+      --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
+      --define "use_source_date_epoch_as_buildtime 1" \
+      --define "clamp_mtime_to_source_date_epoch 1" \
+      --define "_buildhost mkbase-test" \
+      --define "__os_install_post %{nil}" \
+      --define "debug_package %{nil}" \
+      "$s" >"$top/log" 2>&1 || { cat "$top/log" >&2; return 1; }
+  done
+}
