@@ -41,6 +41,13 @@ LIBS = $(PKG_LIBS) -lpthread
 
 VERSION := 0.1.0
 
+# `make V=1` shows the full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 SRCS := $(sort $(wildcard src/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LIB_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
@@ -55,18 +62,21 @@ asan: all
 
 $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OUT)/libmkbase.a: $(LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(OUT)/mkbase: $(OUT)/obj/main.o $(OUT)/libmkbase.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(OUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(OUT)/libmkbase.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(OUT)/libmkbase.a $(ALL_LDFLAGS) $(LIBS)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(OUT)/libmkbase.a $(ALL_LDFLAGS) $(LIBS)
 
 # Install build dependencies from Debian when they are missing (needs root;
 # otherwise it names the packages to install).

@@ -146,6 +146,12 @@ dispatch (int argc, char **argv, mk_error_t *err)
                       : mk_build_image (recipe, &o, err);
 }
 
+static bool
+cmd_is_build (int argc, char **argv)
+{
+  return !(argc > 1 && strcmp (argv[1], "run") == 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -158,8 +164,16 @@ main (int argc, char **argv)
       fputs (usage_text, stderr);
       return MK_EXIT_USAGE;
     }
+  /* For `run` too: a signal that arrives while the image is being
+   * prepared is passed on to the container once it starts. */
   mk_signals_install ();
   r = dispatch (argc, argv, &err);
+  if (r < 0 && mk_interrupted () && (cmd_is_build (argc, argv)))
+    {
+      /* Whatever failed after a SIGINT/SIGTERM failed because of it. */
+      mk_error_release (&err);
+      mk_check_interrupt (&err);
+    }
   if (r < 0)
     return mk_error_print (&err);
   return r;

@@ -75,13 +75,13 @@ set_filters (struct archive *a, const char *output, mk_error_t *err)
     {
       r = archive_write_add_filter_gzip (a);
       if (r == ARCHIVE_OK)
-        r = archive_write_set_options (a, "gzip:!timestamp,gzip:compression-level=9");
+        r = archive_write_set_options (a, "gzip:!timestamp,gzip:compression-level=6");
     }
   else if (mk_str_has_suffix (output, ".tar.zst"))
     {
       r = archive_write_add_filter_zstd (a);
       if (r == ARCHIVE_OK)
-        r = archive_write_set_options (a, "zstd:compression-level=19");
+        r = archive_write_set_options (a, "zstd:compression-level=9");
     }
   else if (mk_str_has_suffix (output, ".tar.xz"))
     {
@@ -233,8 +233,12 @@ open_archive (const char *output, struct sink *s, mk_error_t *err)
       archive_write_free (a);
       return NULL;
     }
-  /* Pad to 10240-byte records, as tar(1) does; fixed, so deterministic. */
+  /* No padding to 10240-byte records after the end-of-archive blocks:
+   * gzip, xz and zstd treat zeros after their stream as garbage, and
+   * without it a compressed output decompresses to exactly the bytes of
+   * the plain .tar (so its sha256 is the layer's diff_id). */
   archive_write_set_bytes_per_block (a, 10240);
+  archive_write_set_bytes_in_last_block (a, 1);
   if (archive_write_open2 (a, s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
     {
       archive_fail (a, s, "open", err);

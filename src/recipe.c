@@ -154,8 +154,13 @@ ini_parse_file (const char *path, ini_handler h, void *data, mk_error_t *err)
       return -1;
     }
   if (strlen (buf) != len)
-    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                               "%s: contains a NUL byte", path);
+    {
+      int line = 1;
+      for (const char *q = buf; *q; q++)
+        line += *q == '\n';
+      return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                                 "%s:%d: contains a NUL byte", path, line);
+    }
   r = ini_parse_buffer (&ctx, buf, h, err);
   free (ctx.section);
   return r;
@@ -474,10 +479,13 @@ static char *
 replace_all (const char *s, const char *var, const char *val)
 {
   char *out = xstrdup (s), *p;
-  size_t vl = strlen (var);
-  while ((p = strstr (out, var)) != NULL)
+  size_t vl = strlen (var), off = 0;
+  /* Search on after the inserted value: it may contain var itself. */
+  while ((p = strstr (out + off, var)) != NULL)
     {
-      char *n = xasprintf ("%.*s%s%s", (int) (p - out), out, val, p + vl);
+      size_t pre = (size_t) (p - out);
+      char *n = xasprintf ("%.*s%s%s", (int) pre, out, val, p + vl);
+      off = pre + strlen (val);
       free (out);
       out = n;
     }
@@ -580,7 +588,7 @@ add_rules (struct ini_ctx *ctx, struct mk_profile *p, enum mk_prune_kind kind,
                                     "(*.log)", words[i]);
       p->rules = xreallocarray (p->rules, p->n_rules + 1, sizeof *p->rules);
       p->rules[p->n_rules++] = (struct mk_prune_rule){
-        .kind = kind, .glob = steal_pointer (&words[i]), .line = ctx->line };
+        .kind = kind, .glob = xstrdup (words[i]), .line = ctx->line };
     }
   return 0;
 }

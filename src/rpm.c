@@ -150,26 +150,45 @@ header_offset (struct mk_rpm *p, off_t *out, mk_error_t *err)
   return 0;
 }
 
+/* The payload digest as hex and its rpm hash algorithm, or the header+
+ * payload MD5 for packages that predate PAYLOADDIGEST. */
+static void
+expected_digests (struct mk_rpm *p, char **payload_hex, uint32_t *algo,
+                  char **md5_hex)
+{
+  struct rpmtd_s td;
+  *payload_hex = *md5_hex = NULL;
+  *algo = PGPHASHALGO_SHA256;
+  if (headerGet (p->h, RPMTAG_PAYLOADDIGEST, &td, HEADERGET_MINMEM))
+    {
+      const char *s = rpmtdNextString (&td);
+      *payload_hex = s ? xstrdup (s) : NULL;
+      rpmtdFreeData (&td);
+      if (headerGetNumber (p->h, RPMTAG_PAYLOADDIGESTALGO) > 0)
+        *algo = (uint32_t) headerGetNumber (p->h, RPMTAG_PAYLOADDIGESTALGO);
+    }
+  if (headerGet (p->h, RPMTAG_SIGMD5, &td, HEADERGET_MINMEM))
+    {
+      if (td.count == 16)
+        *md5_hex = hex_of (td.data, 16);
+      rpmtdFreeData (&td);
+    }
+}
+
 static int
 verify_payload (struct mk_rpm *p, mk_error_t *err)
 {
-  struct rpmtd_s td;
   cleanup_free char *got = NULL;
-  off_t start = lseek (Fileno (p->fd), 0, SEEK_CUR);
-  const char *want;
+  cleanup_free char *want = NULL;
+  cleanup_free char *md5 = NULL;
+  off_t start = lseek (Fileno (p->fd), 0, SEEK_CUR), hoff = 0;
+  uint32_t algo;
 
   if (start < 0)
     return mk_make_error (err, errno, "%s: seek", p->path);
-  if (headerGet (p->h, RPMTAG_PAYLOADDIGEST, &td, HEADERGET_MINMEM))
+  expected_digests (p, &want, &algo, &md5);
+  if (want)
     {
-      uint32_t algo = PGPHASHALGO_SHA256;
-      want = rpmtdNextString (&td);
-      headerGetNumber (p->h, RPMTAG_PAYLOADDIGESTALGO) > 0
-          ? (void) (algo = (uint32_t) headerGetNumber (p->h,
-                                                       RPMTAG_PAYLOADDIGESTALGO))
-          : (void) 0;
-      if (want == NULL)
-        return mk_make_error (err, 0, "%s: empty payload digest", p->path);
       if (hash_range (p, start, (int) algo, &got, err) < 0)
         return -1;
       if (strcmp (got, want) != 0)
@@ -177,11 +196,8 @@ verify_payload (struct mk_rpm *p, mk_error_t *err)
                                       "or truncated package)", p->path);
       return 0;
     }
-  if (headerGet (p->h, RPMTAG_SIGMD5, &td, HEADERGET_MINMEM)
-      && td.count == 16)
+  if (md5)
     {
-      cleanup_free char *wanthex = hex_of (td.data, 16);
-      off_t hoff = 0;
       if (header_offset (p, &hoff, err) < 0)
         return -1;
       if (hoff >= start)
@@ -189,7 +205,7 @@ verify_payload (struct mk_rpm *p, mk_error_t *err)
                               p->path);
       if (hash_range (p, hoff, PGPHASHALGO_MD5, &got, err) < 0)
         return -1;
-      if (strcmp (got, wanthex) != 0)
+      if (strcmp (got, md5) != 0)
         return mk_make_error (err, 0, "%s: header+payload MD5 mismatch "
                                       "(corrupted or truncated package)",
                               p->path);
@@ -233,8 +249,6 @@ read_header (struct mk_rpm *p, mk_error_t *err)
 static const char *
 own (struct mk_rpm *p, char *s)
 {
-  size_t n = mk_strv_len (p->owned);
-  (void) n;
   mk_strv_push (&p->owned, s);
   return s;
 }

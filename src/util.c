@@ -2,6 +2,7 @@
  * that keep every write inside a staging root.  libc only. */
 #define _GNU_SOURCE
 #include "util.h"
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -198,6 +199,18 @@ skip_slashes (const char *p)
   return p;
 }
 
+static int
+symlink_is_eloop (int dfd, const char *comp)
+{
+  struct stat st;
+  int e = errno;
+  if (e == ENOTDIR && fstatat (dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && S_ISLNK (st.st_mode))
+    e = ELOOP;
+  errno = e;
+  return -1;
+}
+
 /* Fallback: walk components with O_NOFOLLOW, refusing "..". */
 static int
 open_walk (int rootfd, const char *path, int flags, mode_t mode)
@@ -225,12 +238,15 @@ open_walk (int rootfd, const char *path, int flags, mode_t mode)
           return -1;
         }
       if (next == NULL)
-        return TEMP_FAILURE_RETRY (
-            openat (cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode));
+        {
+          int fd = TEMP_FAILURE_RETRY (
+              openat (cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode));
+          return fd >= 0 ? fd : symlink_is_eloop (cur, comp);
+        }
       nfd = TEMP_FAILURE_RETRY (openat (
           cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (nfd < 0)
-        return -1;
+        return symlink_is_eloop (cur, comp);
       close (dfd);
       cur = dfd = nfd;
     }
@@ -434,6 +450,10 @@ mk_signals_install (void)
 {
   struct sigaction sa = { 0 };
   sa.sa_handler = on_signal;
+  /* Restart interrupted system calls: library code (librpm, libarchive)
+   * would otherwise fail a read with EINTR and we would report that
+   * instead of the interruption.  The loops poll the flag instead. */
+  sa.sa_flags = SA_RESTART;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);

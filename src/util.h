@@ -127,10 +127,11 @@ int mk_read_file_at (int dirfd, const char *path, size_t max, char **out,
 /* ---- fd-relative operations beneath a root ------------------------------
  *
  * `path` is relative to rootfd ("usr/bin/bash"; a leading '/' is skipped).
- * No symlink is ever followed and ".." is refused: the kernel enforces it
- * with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS),
- * and on kernels without openat2 a component-by-component O_NOFOLLOW walk
- * does the same.  Callers resolve image symlinks themselves first (tree.c),
+ * No symlink is ever followed (ELOOP) and nothing outside rootfd is ever
+ * reached: the kernel enforces it with openat2(RESOLVE_BENEATH|
+ * RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS), which allows a ".." that
+ * stays beneath the root; on kernels without openat2 a component-by-
+ * component O_NOFOLLOW walk does the same and refuses every "..".  Callers resolve image symlinks themselves first (tree.c),
  * so a symlink met here means a race or an attack and the operation fails
  * with ELOOP. */
 int mk_at_open (int rootfd, const char *path, int flags, mode_t mode);

@@ -82,3 +82,28 @@ expect_fail "unknown profile" 3 "^mkbase: $T/noprofile.conf:4: profile \`nosuch\
 is "$?" 64 "an unknown option is a usage error (64)"
 "$MKBASE" nosuchcommand >/dev/null 2>"$T/stderr"
 is "$?" 64 "an unknown command is a usage error (64)"
+
+# --- interrupted builds: exit 130/143, previous output kept, nothing left ----
+mkdir -p "$T/intr-staging"
+sed -e "s|^baseurl = .*|baseurl = $BOOKWORM|" -e "s|^profile = .*|profile = $TOP/profiles/zero.conf|" \
+  "$TOP/recipes/bookworm-base.conf" >"$T/intr.conf"
+for sig in INT TERM; do
+  for delay in 0.3 1.2; do
+    TMPDIR=$T/intr-staging "$MKBASE" -q "$T/intr.conf" -o "$out/img.tar" >/dev/null 2>"$T/intr.err" &
+    pid=$!
+    sleep "$delay"
+    kill -s "$sig" "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    want=$([ "$sig" = INT ] && echo 130 || echo 143)
+    if [ "$rc" = 0 ]; then
+      skip "SIG$sig after ${delay}s: the build had already finished"
+      "$MKBASE" -q "$T/good.conf" -o "$out/img.tar" >/dev/null
+      continue
+    fi
+    is "$rc" "$want" "SIG$sig after ${delay}s: exit $want ($(head -c 120 "$T/intr.err"))"
+    after=$(cd "$out" && ls -A | sort; sha256sum img.tar img.packages)
+    [ "$after" = "$before" ] && [ -z "$(ls -A "$T/intr-staging")" ]
+    ok $? "SIG$sig after ${delay}s: previous output intact, no temporary file, no staging tree"
+  done
+done

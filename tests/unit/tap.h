@@ -25,22 +25,22 @@ static int tap_n, tap_failed;
 #define is_str(a, b, ...)                                                     \
   do                                                                          \
     {                                                                         \
-      const char *a_ = (a), *b_ = (b);                                        \
-      int c_ = (a_ && b_ && strcmp (a_, b_) == 0);                            \
-      ok (c_, __VA_ARGS__);                                                   \
-      if (!c_)                                                                \
-        printf ("#   got '%s', expected '%s'\n", a_ ? a_ : "(null)",          \
-                b_ ? b_ : "(null)");                                          \
+      const char *sa_ = (a), *sb_ = (b);                                      \
+      int seq_ = (sa_ && sb_ && strcmp (sa_, sb_) == 0);                      \
+      ok (seq_, __VA_ARGS__);                                                 \
+      if (!seq_)                                                              \
+        printf ("#   got '%s', expected '%s'\n", sa_ ? sa_ : "(null)",        \
+                sb_ ? sb_ : "(null)");                                        \
     }                                                                         \
   while (0)
 
 #define is_int(a, b, ...)                                                     \
   do                                                                          \
     {                                                                         \
-      long long a_ = (long long) (a), b_ = (long long) (b);                   \
-      ok (a_ == b_, __VA_ARGS__);                                             \
-      if (a_ != b_)                                                           \
-        printf ("#   got %lld, expected %lld\n", a_, b_);                     \
+      long long ia_ = (long long) (a), ib_ = (long long) (b);                 \
+      ok (ia_ == ib_, __VA_ARGS__);                                           \
+      if (ia_ != ib_)                                                         \
+        printf ("#   got %lld, expected %lld\n", ia_, ib_);                   \
     }                                                                         \
   while (0)
 
