@@ -107,3 +107,21 @@ for sig in INT TERM; do
     ok $? "SIG$sig after ${delay}s: previous output intact, no temporary file, no staging tree"
   done
 done
+
+# --- repository trust: metadata and package checksums ---------------------------
+cp -r "$T/repo" "$T/repo-swap"
+a=$(ls "$T/repo-swap"/conflict-a-*.rpm)
+cp "$T/repo-swap"/conflict-b-*.rpm "$a"
+printf '[image]\nname = t\npackages = conflict-a\n[repo test]\nbaseurl = %s\n' "$T/repo-swap" >"$T/swap.conf"
+"$MKBASE" -q "$T/swap.conf" -o "$T/swap.tar" >/dev/null 2>"$T/swap.err"
+is "$?" 1 "an RPM that is not the one the metadata describes: exit 1"
+grep -q "^mkbase: conflict-a-1-1.noarch: sha256 checksum mismatch with the repository metadata" "$T/swap.err"
+ok $? "named, before anything is unpacked: $(head -c 150 "$T/swap.err")"
+cp -r "$T/repo" "$T/repo-md"
+primary=$(ls "$T/repo-md"/repodata/*-primary.xml.gz)
+printf 'garbage' | gzip >"$primary"
+printf '[image]\nname = t\npackages = conflict-a\n[repo test]\nbaseurl = %s\n' "$T/repo-md" >"$T/md.conf"
+"$MKBASE" -q "$T/md.conf" -o "$T/md.tar" >/dev/null 2>"$T/md.err"
+is "$?" 1 "primary.xml that does not match repomd.xml's checksum: exit 1"
+grep -q "^mkbase: repo \`test\`: repodata/.*-primary.xml.gz: checksum mismatch (repomd.xml states" "$T/md.err"
+ok $? "refused before libsolv parses it: $(head -c 150 "$T/md.err")"
