@@ -8,6 +8,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/mkbase
 DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
 
@@ -35,7 +36,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
-             -DMK_DATADIR='"$(DATADIR)"' -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
+             -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' \
+             -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 
@@ -48,15 +50,21 @@ else
 Q := @
 endif
 
+# Two executables (see src/core.c): out/mkbase, the lean front end that
+# runs containers and links libc + libseccomp only, and out/mkbase-core,
+# which does everything else.  libmkbase.a is the core's library; the unit
+# tests link against it.
 SRCS := $(sort $(wildcard src/*.c))
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LEAN_MODULES := error util run runner mount cgroup filter image core
+LEAN_OBJS := $(OUT)/obj/main-lean.o $(patsubst %,$(OUT)/obj/%.o,$(LEAN_MODULES))
+LIB_SRCS := $(filter-out src/main.c src/core.c,$(SRCS))
 LIB_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all asan check demo deps install uninstall clean check-boundaries unit
 
-all: $(OUT)/mkbase $(UNIT_BINS)
+all: $(OUT)/mkbase $(OUT)/mkbase-core $(UNIT_BINS)
 
 asan: all
 
@@ -65,11 +73,36 @@ $(OUT)/obj/%.o: src/%.c $(wildcard src/*.h) | deps
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The seccomp filter is compiled when mkbase is built (src/seccomp.c, with
+# libseccomp) and linked into the runner as data (src/filter.c).
+$(OUT)/gen-seccomp: src/tools/gen-seccomp.c $(OUT)/obj/seccomp.o $(OUT)/obj/error.o $(OUT)/obj/util.o
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $^ $(ALL_LDFLAGS) $(shell pkg-config --libs libseccomp)
+
+$(OUT)/gen/seccomp-bpf.h: $(OUT)/gen-seccomp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(OUT)/gen-seccomp >$@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/filter.o: src/filter.c $(OUT)/gen/seccomp-bpf.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(OUT)/gen -c -o $@ $<
+
+$(OUT)/obj/main-lean.o: src/main.c $(wildcard src/*.h) | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DMK_LEAN -c -o $@ $<
+
 $(OUT)/libmkbase.a: $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(OUT)/mkbase: $(OUT)/obj/main.o $(OUT)/libmkbase.a
+$(OUT)/mkbase: $(LEAN_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(OUT)/mkbase-core: $(OUT)/obj/main.o $(OUT)/libmkbase.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -98,15 +131,17 @@ demo: all
 	$(OUT)/mkbase recipes/demo.conf -o out/demo.tar
 	$(OUT)/mkbase run out/demo.tar -- /usr/bin/hello
 
-install: $(OUT)/mkbase
+install: $(OUT)/mkbase $(OUT)/mkbase-core
 	install -D -m 0755 $(OUT)/mkbase $(DESTDIR)$(BINDIR)/mkbase
+	install -D -m 0755 $(OUT)/mkbase-core $(DESTDIR)$(LIBEXECDIR)/mkbase-core
 	install -d $(DESTDIR)$(DATADIR)/profiles
 	install -m 0644 profiles/*.conf $(DESTDIR)$(DATADIR)/profiles/
 	if [ -f docs/mkbase.1 ]; then install -D -m 0644 docs/mkbase.1 $(DESTDIR)$(MANDIR)/man1/mkbase.1; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mkbase $(DESTDIR)$(MANDIR)/man1/mkbase.1
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf out/obj out/asan out/tests out/mkbase out/libmkbase.a
+	rm -rf out/obj out/asan out/tests out/mkbase out/mkbase-core out/libmkbase.a

@@ -103,11 +103,13 @@ int
 mk_error_print (mk_error_t *err)
 {
   int code = MK_EXIT_FAILURE;
-  if (*err != NULL)
+  /* An empty message was printed already (by mkbase-core). */
+  if (*err != NULL && (*err)->msg[0] != '\0')
     {
       fprintf (stderr, "mkbase: %s\n", (*err)->msg);
-      code = (*err)->exit_code;
     }
+  if (*err != NULL)
+    code = (*err)->exit_code;
   mk_error_release (err);
   return code;
 }

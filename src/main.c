@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "build.h"
 #include "error.h"
 #include "run.h"
 #include "util.h"
+#ifdef MK_LEAN
+#include "core.h"
+#else
+#include "build.h"
+#include "image.h"
+#endif
 
 #ifndef MK_VERSION
 #define MK_VERSION "unknown"
@@ -43,6 +48,7 @@ static const char usage_text[]
       "interrupted by SIGINT/SIGTERM; `mkbase run` returns the command's\n"
       "status, or 125/126/127 as `docker run` does.\n";
 
+#ifndef MK_LEAN
 enum
 {
   OPT_STAGING = 256,
@@ -116,6 +122,19 @@ parse_build_options (int argc, char **argv, struct mk_build_opts *o,
   return 0;
 }
 
+#endif
+
+#ifdef MK_LEAN
+/* The lean front end (see core.c): `run` here, everything else in
+ * mkbase-core. */
+static int
+dispatch (int argc, char **argv, mk_error_t *err)
+{
+  if (argc > 1 && strcmp (argv[1], "run") == 0)
+    return mk_run_cli (argc - 1, argv + 1, err);
+  return mk_core_exec (argv, err);
+}
+#else
 static int
 dispatch (int argc, char **argv, mk_error_t *err)
 {
@@ -127,6 +146,9 @@ dispatch (int argc, char **argv, mk_error_t *err)
 
   if (cmd && strcmp (cmd, "run") == 0)
     return mk_run_cli (argc - 1, argv + 1, err);
+  /* Internal: the lean front end imports a tar image through us. */
+  if (cmd && strcmp (cmd, "__import-image") == 0 && argc == 3)
+    return mk_image_import (argv[2], err);
   if (cmd && (strcmp (cmd, "build") == 0 || strcmp (cmd, "resolve") == 0))
     {
       resolve_only = strcmp (cmd, "resolve") == 0;
@@ -145,6 +167,7 @@ dispatch (int argc, char **argv, mk_error_t *err)
   return resolve_only ? mk_build_resolve (recipe, &o, err)
                       : mk_build_image (recipe, &o, err);
 }
+#endif
 
 static bool
 cmd_is_build (int argc, char **argv)

@@ -318,7 +318,7 @@ init_wait (pid_t cmd, const sigset_t *set)
 }
 
 static int
-init_setup (const struct mk_run_config *cfg, int bpf, mk_error_t *err)
+init_setup (const struct mk_run_config *cfg, mk_error_t *err)
 {
   const char *h = cfg->hostname;
 
@@ -344,38 +344,37 @@ init_setup (const struct mk_run_config *cfg, int bpf, mk_error_t *err)
     return -1;
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "no_new_privs");
-  return mk_seccomp_load_fd (bpf, err);
+  return mk_seccomp_load (err);
 }
 
-/* fds: the sync socket, the report pipe, the seccomp filter pipe. */
+/* fds: the sync socket, the report pipe. */
 struct init_fds
 {
-  int sync, report, bpf;
+  int sync, report;
 };
 
 static void __attribute__ ((noreturn))
 init_main (const struct mk_run_config *cfg, struct init_fds fds)
 {
   mk_error_t err = NULL;
-  int keep[3] = { fds.sync, fds.report, fds.bpf };
+  int keep[2] = { fds.sync, fds.report };
   sigset_t set;
   char go;
   pid_t cmd;
 
   /* If the runner dies, so does the container. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  qsort (keep, 3, sizeof keep[0], compare_int);
-  close_fds_except (keep, 3);
+  qsort (keep, 2, sizeof keep[0], compare_int);
+  close_fds_except (keep, 2);
   /* EOF instead of the byte: the runner failed or died; it reports. */
   if (TEMP_FAILURE_RETRY (read (fds.sync, &go, 1)) != 1)
     _exit (MK_EXIT_RUNNER);
   close (fds.sync);
-  if (init_setup (cfg, fds.bpf, &err) < 0)
+  if (init_setup (cfg, &err) < 0)
     {
       mk_error_wrap (&err, "container set-up");
       child_fail (fds.report, &err);
     }
-  close (fds.bpf);
   if (cfg->title)
     memset (cfg->title, 0, cfg->title_len);
   cmd = fork ();
@@ -485,23 +484,21 @@ release_init (int fd, mk_error_t *err)
 }
 
 /* Clone init with the signals blocked (it inherits the mask, so nothing
- * is lost before its loop runs), then set it up from the outside and, while
- * it builds its mount tree, compile the seccomp filter it loads last. */
+ * is lost before its loop runs), then set it up from the outside. */
 static pid_t
 start_init (const struct mk_run_config *cfg, struct mk_cgroup *cg,
-            const int fds[6], mk_error_t *err)
+            const int fds[4], mk_error_t *err)
 {
   pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (cfg) | SIGCHLD, NULL,
                                NULL, NULL, NULL);
   if (pid == 0)
-    init_main (cfg, (struct init_fds){ fds[0], fds[3], fds[4] });
+    init_main (cfg, (struct init_fds){ fds[0], fds[3] });
   if (pid < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
                                "clone into new namespaces");
   if ((cfg->mounts.userns && write_id_maps (pid, err) < 0)
       || (cg && mk_cgroup_enter (cg, pid, err) < 0)
-      || release_init (fds[1], err) < 0
-      || mk_seccomp_export (fds[5], err) < 0)
+      || release_init (fds[1], err) < 0)
     {
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
@@ -519,12 +516,12 @@ close_all (int *fds, size_t n)
       close (steal_fd (&fds[i]));
 }
 
-/* fds: sync socket pair, report pipe, seccomp pipe; all close-on-exec. */
+/* fds: sync socket pair, report pipe; all close-on-exec. */
 static int
-make_channels (int fds[6], mk_error_t *err)
+make_channels (int fds[4], mk_error_t *err)
 {
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0
-      || pipe2 (fds + 2, O_CLOEXEC) < 0 || pipe2 (fds + 4, O_CLOEXEC) < 0)
+      || pipe2 (fds + 2, O_CLOEXEC) < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
                                "create the runner's channels");
   return 0;
@@ -534,7 +531,7 @@ int
 mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
 {
   cleanup_cgroup struct mk_cgroup *cg = NULL;
-  int fds[6] = { -1, -1, -1, -1, -1, -1 };
+  int fds[4] = { -1, -1, -1, -1 };
   sigset_t set, old;
   int status;
   pid_t init;
@@ -547,7 +544,7 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
     }
   if (make_channels (fds, err) < 0)
     {
-      close_all (fds, 6);
+      close_all (fds, 4);
       return -1;
     }
   signal_set (&set);
@@ -555,7 +552,7 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
   init = start_init (cfg, cg, fds, err);
   /* Keep only the report pipe's read end. */
   close_all (fds, 2);
-  close_all (fds + 3, 3);
+  close_all (fds + 3, 1);
   if (init < 0)
     {
       sigprocmask (SIG_SETMASK, &old, NULL);

@@ -5,14 +5,15 @@
 
 #include "error.h"
 
-/* Build the filter and write it to fd as raw BPF (struct sock_filter[]).
- * The runner does this while init builds the mount tree, so compiling the
- * filter costs no start-up time.  Errors carry MK_EXIT_RUNNER. */
+/* Build the filter and write it to fd as raw BPF (struct sock_filter[]),
+ * for the host's architecture and its compat ones (x86_64: also x32 and
+ * i386).  Used at build time by out/gen-seccomp.  Errors carry
+ * MK_EXIT_RUNNER. */
 int mk_seccomp_export (int fd, mk_error_t *err);
 
-/* Read a filter written by mk_seccomp_export from fd (until EOF) and load
- * it into the calling thread; it is inherited by children and kept across
- * execve.  no_new_privs must already be set. */
-int mk_seccomp_load_fd (int fd, mk_error_t *err);
+/* Load the filter compiled at build time into the calling thread (filter.c);
+ * it is inherited by children and kept across execve.  no_new_privs must
+ * already be set. */
+int mk_seccomp_load (mk_error_t *err);
 
 #endif
