@@ -269,6 +269,32 @@ print_summary (struct build *b, const struct mk_pack_result *res)
   fflush (stdout);
 }
 
+/* The package set, in install order. */
+static int
+choose_packages (struct build *b, mk_error_t *err)
+{
+  return mk_solve (b->recipe, &b->pkgs, err);
+}
+
+/* Make every package's file available locally (pkg->path). */
+static int
+fetch_packages (struct build *b, mk_error_t *err)
+{
+  (void) b;
+  (void) err;
+  return 0;
+}
+
+/* Everything written next to the image once the tar is in place. */
+static int
+write_side_outputs (struct build *b, const struct mk_pack_result *res,
+                    int64_t sde, mk_error_t *err)
+{
+  (void) res;
+  (void) sde;
+  return write_packages_file (b, err);
+}
+
 static int
 run_pipeline (struct build *b, mk_error_t *err)
 {
@@ -277,7 +303,7 @@ run_pipeline (struct build *b, mk_error_t *err)
   double t = now ();
   int r = -1;
 
-  if (mk_solve (b->recipe, &b->pkgs, err) < 0)
+  if (choose_packages (b, err) < 0 || fetch_packages (b, err) < 0)
     return -1;
   b->t_phase[PH_RESOLVE] = now () - t;
   mk_info ("resolved %zu packages; unpacking", b->pkgs->n);
@@ -295,7 +321,7 @@ run_pipeline (struct build *b, mk_error_t *err)
   t = now ();
   if (source_date_epoch (b, &sde, err) < 0
       || mk_pack_write (b->tree, b->rootfd, b->output, sde, &res, err) < 0
-      || write_packages_file (b, err) < 0)
+      || write_side_outputs (b, &res, sde, err) < 0)
     goto done;
   b->t_phase[PH_PACK] = now () - t;
   print_summary (b, &res);

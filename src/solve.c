@@ -428,15 +428,18 @@ fill_pkg (struct solve_ctx *c, Id p, struct mk_pkg *pkg)
   pkg->nevra = xstrdup (pool_solvable2str (pool, s));
   pkg->repo_id = xstrdup (ri->conf->id);
   if (ri->paths)
-    pkg->path = xstrdup (ri->paths[p - ri->start]);
+    {
+      const char *full = ri->paths[p - ri->start];
+      pkg->path = xstrdup (full);
+      pkg->location = xstrdup (full + strlen (ri->dir) + 1);
+    }
   else
     {
       const char *loc = solvable_lookup_location (s, NULL);
-      pkg->path = loc ? xasprintf ("%s/%s", ri->dir, loc) : NULL;
-      if (loc && !safe_relative (loc))
+      if (loc && safe_relative (loc))
         {
-          free (pkg->path);
-          pkg->path = NULL;
+          pkg->location = xstrdup (loc);
+          pkg->path = xasprintf ("%s/%s", ri->dir, loc);
         }
     }
   pkg->download_size = solvable_lookup_num (s, SOLVABLE_DOWNLOADSIZE, 0);
@@ -535,6 +538,7 @@ mk_pkglist_free (struct mk_pkglist *l)
       free (p->arch);
       free (p->nevra);
       free (p->repo_id);
+      free (p->location);
       free (p->path);
       free (p->checksum_type);
       free (p->checksum);

@@ -14,7 +14,9 @@ struct mk_pkg
   char *arch;
   char *nevra;     /* name-[epoch:]version-release.arch */
   char *repo_id;
-  char *path;      /* the .rpm file on disk */
+  char *location;  /* relative to the repo's baseurl, as the metadata says */
+  char *path;      /* the .rpm file on disk (for a remote repo: once
+                    * fetched) */
   uint64_t download_size;
   uint64_t install_size;
   char *checksum_type; /* "sha256", ... or NULL when the repo states none */
