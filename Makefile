@@ -12,7 +12,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/mkbase
 DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
 
-PKGS := libsolv libsolvext rpm libarchive libseccomp libcap
+PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl
 CC ?= cc
 
 ifneq ($(filter asan,$(MAKECMDGOALS)),)

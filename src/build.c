@@ -14,12 +14,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lock.h"
+#include "oci.h"
 #include "pack.h"
 #include "prune.h"
 #include "recipe.h"
+#include "repo.h"
 #include "rpm.h"
 #include "solve.h"
 #include "tree.h"
+#include "sbom.h"
 #include "unpack.h"
 #include "util.h"
 #include "digest.h"
@@ -28,6 +32,8 @@ struct build
 {
   const struct mk_build_opts *opts;
   struct mk_recipe *recipe;
+  struct mk_repo_opts repo_opts;
+  struct mk_repos *repos;
   struct mk_pkglist *pkgs;
   char **sha256;       /* of each package file, by index */
   char *output;
@@ -36,12 +42,14 @@ struct build
   struct mk_tree *tree;
   int64_t max_buildtime;
   struct mk_prune_stats pruned;
-  double t_start, t_phase[5];
+  double t_start, t_phase[6];
+  unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
 };
 
 enum
 {
   PH_RESOLVE,
+  PH_FETCH,
   PH_UNPACK,
   PH_PRUNE,
   PH_PACK,
@@ -164,6 +172,14 @@ check_identity (const struct mk_pkg *p, struct mk_rpm *rpm, mk_error_t *err)
   return 0;
 }
 
+/* The keys a package's signature must verify against (gpgcheck), or NULL. */
+static const struct mk_rpm_keyring *
+package_keys (struct build *b, const struct mk_pkg *p)
+{
+  const struct mk_repo *r = mk_repos_find (b->repos, p->repo_id);
+  return r ? r->keyring : NULL;
+}
+
 static int
 unpack_all (struct build *b, mk_error_t *err)
 {
@@ -178,8 +194,14 @@ unpack_all (struct build *b, mk_error_t *err)
       if (mk_check_interrupt (err) < 0)
         goto done;
       mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n, p->nevra);
-      if (verify_package_file (b, i, err) < 0 || mk_rpm_open (p->path, &rpm, err) < 0
-          || check_identity (p, rpm, err) < 0)
+      if (verify_package_file (b, i, err) < 0)
+        goto done;
+      if (mk_rpm_open (p->path, package_keys (b, p), &rpm, err) < 0)
+        {
+          mk_error_wrap (err, "%s", p->nevra);
+          goto done;
+        }
+      if (check_identity (p, rpm, err) < 0)
         goto done;
       if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
         b->max_buildtime = mk_rpm_buildtime (rpm);
@@ -250,6 +272,7 @@ build_cleanup (struct build *b)
   free (b->sha256);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
+  mk_repos_free (b->repos);
   mk_recipe_free (b->recipe);
 }
 
@@ -261,38 +284,169 @@ print_summary (struct build *b, const struct mk_pack_result *res)
            " entries, %s",
            b->pkgs->n, res->entries, human (res->bytes, h1), b->pruned.files,
            human (b->pruned.bytes, h2));
-  mk_info ("time: resolve %.2fs, unpack %.2fs, prune %.2fs, pack %.2fs",
-           b->t_phase[PH_RESOLVE], b->t_phase[PH_UNPACK], b->t_phase[PH_PRUNE],
-           b->t_phase[PH_PACK]);
+  mk_info ("time: resolve %.2fs, download %.2fs, unpack %.2fs, prune %.2fs, "
+           "pack %.2fs",
+           b->t_phase[PH_RESOLVE], b->t_phase[PH_FETCH], b->t_phase[PH_UNPACK],
+           b->t_phase[PH_PRUNE], b->t_phase[PH_PACK]);
   /* stdout: the sha256sum line, so `mkbase r.conf > SUMS` just works. */
   printf ("%s  %s\n", res->sha256, b->output);
   fflush (stdout);
+}
+
+/* Locked: the lock file's packages as written, no solver.  A local
+ * repository's file must be there (the error names the package); a remote
+ * one's is fetched by fetch_packages. */
+static int
+choose_locked_packages (struct build *b, mk_error_t *err)
+{
+  cleanup_free char *lock = mk_lock_path (b->recipe, NULL);
+
+  if (mk_lock_read (b->recipe, lock, &b->pkgs, err) < 0)
+    return -1;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      struct mk_pkg *p = &b->pkgs->pkgs[i];
+      const struct mk_repo *repo = mk_repos_find (b->repos, p->repo_id);
+      if (repo == NULL)
+        return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                                   "%s: %s: repository `%s` is not enabled in "
+                                   "%s", lock, p->nevra, p->repo_id,
+                                   b->recipe->path);
+      if (repo->urls)
+        continue;
+      p->path = xasprintf ("%s/%s", repo->dir, p->location);
+      if (access (p->path, R_OK) < 0)
+        return mk_make_error (err, errno, "%s (locked in %s): `%s` is missing "
+                                          "from repository `%s`", p->nevra,
+                              lock, p->path, p->repo_id);
+    }
+  mk_info ("using the %zu packages locked in %s", b->pkgs->n, lock);
+  return 0;
+}
+
+/* The image formats besides the tar: --format (comma lists) when given,
+ * else the recipe's output_format. */
+static int
+choose_formats (struct build *b, mk_error_t *err)
+{
+  static const struct { const char *name; unsigned bit; } known[] = {
+    { "tar", 0 }, { "oci", MK_OCI_LAYOUT }, { "oci-archive", MK_OCI_ARCHIVE },
+    { "docker-archive", MK_OCI_DOCKER } };
+  cleanup_strv char **words = NULL;
+
+  for (size_t i = 0; i < b->opts->n_formats; i++)
+    {
+      cleanup_free char *copy = xstrdup (b->opts->formats[i]);
+      char *save = NULL;
+      for (char *w = strtok_r (copy, ", ", &save); w;
+           w = strtok_r (NULL, ", ", &save))
+        mk_strv_push (&words, xstrdup (w));
+    }
+  for (size_t i = 0; b->opts->n_formats == 0 && b->recipe->output_formats
+                     && b->recipe->output_formats[i]; i++)
+    mk_strv_push (&words, xstrdup (b->recipe->output_formats[i]));
+  for (size_t i = 0; words && words[i]; i++)
+    {
+      size_t j = 0;
+      while (j < ARRAY_SIZE (known) && strcmp (known[j].name, words[i]) != 0)
+        j++;
+      if (j == ARRAY_SIZE (known))
+        return mk_make_error_code (err, MK_EXIT_USAGE, 0,
+                                   "--format `%s`: expected tar, oci, "
+                                   "oci-archive or docker-archive", words[i]);
+      b->formats |= known[j].bit;
+    }
+  return 0;
 }
 
 /* The package set, in install order. */
 static int
 choose_packages (struct build *b, mk_error_t *err)
 {
-  return mk_solve (b->recipe, &b->pkgs, err);
+  if (choose_formats (b, err) < 0)
+    return -1;
+  if (b->opts->locked || b->recipe->lock)
+    return choose_locked_packages (b, err);
+  return mk_solve (b->recipe, b->repos, &b->pkgs, err);
 }
 
 /* Make every package's file available locally (pkg->path). */
 static int
 fetch_packages (struct build *b, mk_error_t *err)
 {
-  (void) b;
-  (void) err;
-  return 0;
+  return mk_repos_fetch (b->repos, b->pkgs, &b->repo_opts, err);
 }
 
-/* Everything written next to the image once the tar is in place. */
+/* out/x.tar.gz -> out/x: the name the side outputs share. */
+static char *
+output_stem (const char *output)
+{
+  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
+                                    ".tar" };
+  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
+    if (mk_str_has_suffix (output, suffixes[i]))
+      return xstrndup (output, strlen (output) - strlen (suffixes[i]));
+  return xstrdup (output);
+}
+
+/* The SBOM needs header fields unpack_all did not keep: read each header
+ * again (the files were verified against their checksums already). */
+static int
+write_sbom (struct build *b, const struct mk_oci_layer *layer, int64_t sde,
+            const char *stem, mk_error_t *err)
+{
+  size_t n = b->pkgs->n;
+  cleanup_free struct mk_sbom_pkg *pk = xcalloc (n + 1, sizeof *pk);
+  struct mk_rpm **rpms = xcalloc (n + 1, sizeof *rpms);
+  cleanup_free char *path = xasprintf ("%s.spdx.json", stem);
+  struct mk_sbom s = { .name = b->recipe->name, .image_sha256 = layer->sha256,
+                       .created = sde, .tool = "mkbase-" MK_VERSION,
+                       .pkgs = pk, .n = n };
+  int r = 0;
+
+  for (size_t i = 0; r == 0 && i < n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      r = mk_rpm_open (p->path, NULL, &rpms[i], err);
+      if (r < 0)
+        break;
+      pk[i] = (struct mk_sbom_pkg){
+        .name = p->name, .evr = p->evr, .arch = p->arch, .nevra = p->nevra,
+        .license = mk_rpm_license (rpms[i]), .vendor = mk_rpm_vendor (rpms[i]),
+        .summary = mk_rpm_summary (rpms[i]), .url = mk_rpm_url (rpms[i]),
+        .sha256 = b->sha256[i] };
+    }
+  if (r == 0)
+    r = mk_sbom_write (&s, path, err);
+  for (size_t i = 0; i < n; i++)
+    mk_rpm_close (rpms[i]);
+  free (rpms);
+  return r;
+}
+
+/* Everything written next to the image once the tar is in place: the
+ * .packages list, the SPDX SBOM, and the OCI/docker formats asked for. */
 static int
 write_side_outputs (struct build *b, const struct mk_pack_result *res,
                     int64_t sde, mk_error_t *err)
 {
-  (void) res;
-  (void) sde;
-  return write_packages_file (b, err);
+  cleanup_free char *stem = output_stem (b->output);
+  struct mk_oci_layer layer = { 0 };
+  const struct mk_recipe *rc = b->recipe;
+  struct mk_oci_image img = { .name = rc->name, .created = sde,
+                              .arch = rc->arch ? rc->arch : mk_host_arch (),
+                              .env = rc->env, .cmd = rc->cmd,
+                              .labels = rc->labels };
+  int r;
+
+  if (write_packages_file (b, err) < 0
+      || mk_oci_layer_open (b->output, res->sha256, &layer, err) < 0)
+    return -1;
+  r = write_sbom (b, &layer, sde, stem, err);
+  if (r == 0 && b->formats)
+    r = mk_oci_write (&img, &layer, stem, b->formats, err);
+  mk_oci_layer_close (&layer);
+  return r;
 }
 
 static int
@@ -303,9 +457,13 @@ run_pipeline (struct build *b, mk_error_t *err)
   double t = now ();
   int r = -1;
 
-  if (choose_packages (b, err) < 0 || fetch_packages (b, err) < 0)
+  if (choose_packages (b, err) < 0)
     return -1;
   b->t_phase[PH_RESOLVE] = now () - t;
+  t = now ();
+  if (fetch_packages (b, err) < 0)
+    return -1;
+  b->t_phase[PH_FETCH] = now () - t;
   mk_info ("resolved %zu packages; unpacking", b->pkgs->n);
   t = now ();
   b->tree = mk_tree_new ();
@@ -341,8 +499,11 @@ mk_build_image (const char *recipe, const struct mk_build_opts *o,
   /* The staging tree is private to us whatever the caller's umask: its
    * modes are not the image's (those live in the manifest). */
   umask (022);
+  b.repo_opts = (struct mk_repo_opts){ .cache = o->cache,
+                                       .offline = o->offline };
   if (mk_recipe_load (recipe, &b.recipe, err) < 0
-      || choose_output (&b, err) < 0)
+      || choose_output (&b, err) < 0
+      || mk_repos_open (b.recipe, &b.repo_opts, &b.repos, err) < 0)
     goto done;
   r = run_pipeline (&b, err);
 done:
@@ -355,12 +516,15 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
                   mk_error_t *err)
 {
   cleanup_recipe struct mk_recipe *r = NULL;
+  cleanup_repos struct mk_repos *repos = NULL;
   cleanup_pkglist struct mk_pkglist *l = NULL;
+  struct mk_repo_opts ro = { .cache = o->cache, .offline = o->offline };
   uint64_t total = 0;
   char h[32];
-  (void) o;
 
-  if (mk_recipe_load (recipe, &r, err) < 0 || mk_solve (r, &l, err) < 0)
+  if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_repos_open (r, &ro, &repos, err) < 0
+      || mk_solve (r, repos, &l, err) < 0)
     return -1;
   for (size_t i = 0; i < l->n; i++)
     {

@@ -4,6 +4,7 @@
 #define MK_BUILD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -12,6 +13,13 @@ struct mk_build_opts
   const char *output;         /* -o; overrides the recipe */
   const char *staging_parent; /* --staging-dir */
   bool keep_staging;
+  const char *cache;          /* --cache */
+  bool offline;               /* --offline */
+  /* docs/reproducible.md */
+  bool locked;                /* --locked: the lock file's packages */
+  const char *formats[8];     /* --format values (comma lists), in order */
+  size_t n_formats;
+  bool check_repro;           /* --check-repro */
 };
 
 int mk_build_image (const char *recipe, const struct mk_build_opts *o,

@@ -13,7 +13,9 @@
 #include "core.h"
 #else
 #include "build.h"
+#include "compare.h"
 #include "image.h"
+#include "lock.h"
 #endif
 
 #ifndef MK_VERSION
@@ -28,6 +30,8 @@ static const char usage_text[]
       "  build RECIPE          resolve, unpack, prune and pack (the default)\n"
       "  resolve RECIPE        print the resolved package set in install "
       "order\n"
+      "  lock RECIPE           resolve and write RECIPE's lock file (.lock;\n"
+      "                        -o names another)\n"
       "  run IMAGE [--] CMD    boot an image with the bundled runner\n"
       "                        (see `mkbase run --help`)\n"
       "\n"
@@ -38,6 +42,16 @@ static const char usage_text[]
       "      --staging-dir DIR create the staging tree under DIR (default:\n"
       "                        $TMPDIR or /var/tmp)\n"
       "      --keep-staging    leave the staging tree in place and print it\n"
+      "      --cache DIR       cache for remote repositories (default:\n"
+      "                        $MKBASE_CACHE, /var/cache/mkbase as root,\n"
+      "                        else ~/.cache/mkbase)\n"
+      "      --offline         use the cache only; say what is missing\n"
+      "      --locked          install exactly the packages of the lock file\n"
+      "      --format LIST     also write tar, oci, oci-archive,\n"
+      "                        docker-archive (comma list; repeatable)\n"
+      "      --check-repro     build twice under varied conditions, compare\n"
+      "                        (exit 1 and the first difference if they\n"
+      "                        differ; see docs/reproducible.md)\n"
       "  -q, --quiet           print errors only\n"
       "  -v, --verbose         print more detail\n"
       "  -h, --help            show this help\n"
@@ -53,12 +67,22 @@ enum
 {
   OPT_STAGING = 256,
   OPT_KEEP_STAGING,
+  OPT_CACHE,
+  OPT_OFFLINE,
+  OPT_LOCKED,
+  OPT_FORMAT,
+  OPT_CHECK_REPRO,
 };
 
 static const struct option build_options[] = {
   { "output", required_argument, NULL, 'o' },
   { "staging-dir", required_argument, NULL, OPT_STAGING },
   { "keep-staging", no_argument, NULL, OPT_KEEP_STAGING },
+  { "cache", required_argument, NULL, OPT_CACHE },
+  { "offline", no_argument, NULL, OPT_OFFLINE },
+  { "locked", no_argument, NULL, OPT_LOCKED },
+  { "format", required_argument, NULL, OPT_FORMAT },
+  { "check-repro", no_argument, NULL, OPT_CHECK_REPRO },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -93,6 +117,23 @@ parse_build_options (int argc, char **argv, struct mk_build_opts *o,
           break;
         case OPT_KEEP_STAGING:
           o->keep_staging = true;
+          break;
+        case OPT_CACHE:
+          o->cache = optarg;
+          break;
+        case OPT_OFFLINE:
+          o->offline = true;
+          break;
+        case OPT_LOCKED:
+          o->locked = true;
+          break;
+        case OPT_FORMAT:
+          if (o->n_formats == ARRAY_SIZE (o->formats))
+            return usage_error (err, "too many --format options");
+          o->formats[o->n_formats++] = optarg;
+          break;
+        case OPT_CHECK_REPRO:
+          o->check_repro = true;
           break;
         case 'q':
           mk_verbosity = 0;
@@ -141,7 +182,7 @@ dispatch (int argc, char **argv, mk_error_t *err)
   struct mk_build_opts o = { 0 };
   const char *cmd = argc > 1 ? argv[1] : NULL;
   const char *recipe = NULL;
-  bool resolve_only = false;
+  bool resolve_only = false, lock = false;
   int r;
 
   if (cmd && strcmp (cmd, "run") == 0)
@@ -149,9 +190,11 @@ dispatch (int argc, char **argv, mk_error_t *err)
   /* Internal: the lean front end imports a tar image through us. */
   if (cmd && strcmp (cmd, "__import-image") == 0 && argc == 3)
     return mk_image_import (argv[2], err);
-  if (cmd && (strcmp (cmd, "build") == 0 || strcmp (cmd, "resolve") == 0))
+  if (cmd && (strcmp (cmd, "build") == 0 || strcmp (cmd, "resolve") == 0
+              || strcmp (cmd, "lock") == 0))
     {
       resolve_only = strcmp (cmd, "resolve") == 0;
+      lock = strcmp (cmd, "lock") == 0;
       argc--, argv++;
     }
   else if (cmd && cmd[0] != '-' && strchr (cmd, '.') == NULL
@@ -164,6 +207,13 @@ dispatch (int argc, char **argv, mk_error_t *err)
   r = parse_build_options (argc, argv, &o, &recipe, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
+  if (lock)
+    return mk_lock_create (recipe,
+                           &(struct mk_repo_opts){ .cache = o.cache,
+                                                   .offline = o.offline },
+                           o.output, err);
+  if (o.check_repro && !resolve_only)
+    return mk_compare_check_repro (recipe, &o, err);
   return resolve_only ? mk_build_resolve (recipe, &o, err)
                       : mk_build_image (recipe, &o, err);
 }

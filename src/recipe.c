@@ -266,9 +266,12 @@ unknown_key (struct ini_ctx *ctx, const char *key, const char *const *known,
 
 static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
-        "profile", "weak_deps", "output",  NULL };
+        "profile", "weak_deps", "output",  "lock",   "output_format",
+        "labels",  "cmd",       "env",     NULL };
 static const char *const repo_keys[]
-    = { "baseurl", "priority", "enabled", "name", NULL };
+    = { "baseurl",       "mirrorlist",      "priority", "enabled",
+        "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
+        "metadata_expire", "timeout",       "retries",  NULL };
 
 /* Split "a b = 1.0 c>=2" into located specs, keeping a relation together:
  * "b = 1.0" and "c >= 2" are one package spec each. */
@@ -338,6 +341,63 @@ add_packages (struct ini_ctx *ctx, struct mk_recipe *r, const char *value,
   return 0;
 }
 
+/* Every word of `words` must be KEY=VALUE with a non-empty KEY. */
+static int
+check_assignments (struct ini_ctx *ctx, const char *key, char *const *words,
+                   mk_error_t *err)
+{
+  for (size_t i = 0; words && words[i]; i++)
+    if (words[i][0] == '=' || strchr (words[i], '=') == NULL)
+      return ini_error (ctx, err, "%s: expected KEY=VALUE, got `%s`", key,
+                        words[i]);
+  return 0;
+}
+
+/* The keys of docs/reproducible.md: the lock file, the output formats and
+ * the OCI config. */
+static int
+image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
+                 const char *v, mk_error_t *err)
+{
+  static const char *formats[] = { "tar", "oci", "oci-archive",
+                                   "docker-archive" };
+  size_t first;
+  if (strcmp (key, "lock") == 0)
+    return set_scalar (ctx, key, v, &r->lock, err);
+  if (strcmp (key, "output_format") == 0)
+    {
+      first = mk_strv_len (r->output_formats);
+      split_words (v, &r->output_formats);
+      for (size_t i = first; r->output_formats && r->output_formats[i]; i++)
+        {
+          size_t j = 0;
+          while (j < ARRAY_SIZE (formats)
+                 && strcmp (formats[j], r->output_formats[i]) != 0)
+            j++;
+          if (j == ARRAY_SIZE (formats))
+            return ini_error (ctx, err, "output_format: unknown format `%s` "
+                              "(tar, oci, oci-archive, docker-archive)",
+                              r->output_formats[i]);
+        }
+      return 0;
+    }
+  if (strcmp (key, "labels") == 0 || strcmp (key, "env") == 0)
+    {
+      char ***slot = key[0] == 'l' ? &r->labels : &r->env;
+      first = mk_strv_len (*slot);
+      split_words (v, slot);
+      return check_assignments (ctx, key, *slot ? *slot + first : NULL, err);
+    }
+  if (strcmp (key, "cmd") == 0)
+    {
+      if (r->cmd != NULL)
+        return ini_error (ctx, err, "%s: set twice", key);
+      split_words (v, &r->cmd);
+      return r->cmd ? 0 : ini_error (ctx, err, "%s: empty value", key);
+    }
+  return unknown_key (ctx, key, image_keys, err);
+}
+
 static int
 image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
            const char *v, mk_error_t *err)
@@ -368,7 +428,36 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
     return parse_bool (ctx, key, v, &r->weak_deps, err);
   if (strcmp (key, "output") == 0)
     return set_scalar (ctx, key, v, &r->output, err);
-  return unknown_key (ctx, key, image_keys, err);
+  return image_key_repro (ctx, r, key, v, err);
+}
+
+/* dnf's metadata_expire: seconds, or a number with s/m/h/d, or "never"
+ * / -1. */
+static int
+parse_expire (struct ini_ctx *ctx, const char *v, long *out, mk_error_t *err)
+{
+  char *end;
+  long n;
+  if (strcmp (v, "never") == 0 || strcmp (v, "-1") == 0)
+    return *out = -1, 0;
+  errno = 0;
+  n = strtol (v, &end, 10);
+  if (errno || end == v || n < 0 || n > 100L * 365 * 86400)
+    return ini_error (ctx, err, "metadata_expire: expected seconds, or a "
+                                "number with s, m, h or d, or never; got `%s`",
+                      v);
+  if (*end == 'm')
+    n *= 60, end++;
+  else if (*end == 'h')
+    n *= 3600, end++;
+  else if (*end == 'd')
+    n *= 86400, end++;
+  else if (*end == 's')
+    end++;
+  if (*end)
+    return ini_error (ctx, err, "metadata_expire: unknown unit in `%s`", v);
+  *out = n;
+  return 0;
 }
 
 static int
@@ -377,6 +466,20 @@ repo_key (struct ini_ctx *ctx, struct mk_repo_conf *repo, const char *key,
 {
   if (strcmp (key, "baseurl") == 0)
     return set_scalar (ctx, key, v, &repo->baseurl, err);
+  if (strcmp (key, "mirrorlist") == 0)
+    return set_scalar (ctx, key, v, &repo->mirrorlist, err);
+  if (strcmp (key, "gpgcheck") == 0)
+    return parse_bool (ctx, key, v, &repo->gpgcheck, err);
+  if (strcmp (key, "repo_gpgcheck") == 0)
+    return parse_bool (ctx, key, v, &repo->repo_gpgcheck, err);
+  if (strcmp (key, "gpgkey") == 0)
+    return split_words (v, &repo->gpgkey), 0;
+  if (strcmp (key, "metadata_expire") == 0)
+    return parse_expire (ctx, v, &repo->metadata_expire, err);
+  if (strcmp (key, "timeout") == 0)
+    return parse_int (ctx, key, v, 1, 3600, &repo->timeout, err);
+  if (strcmp (key, "retries") == 0)
+    return parse_int (ctx, key, v, 0, 100, &repo->retries, err);
   if (strcmp (key, "priority") == 0)
     return parse_int (ctx, key, v, 1, 99, &repo->priority, err);
   if (strcmp (key, "enabled") == 0)
@@ -418,6 +521,7 @@ recipe_section (struct ini_ctx *ctx, struct mk_recipe *r, mk_error_t *err)
       r->repos = xreallocarray (r->repos, r->n_repos + 1, sizeof *r->repos);
       r->repos[r->n_repos++] = (struct mk_repo_conf){
         .id = xstrdup (id), .priority = 99, .enabled = true,
+        .metadata_expire = 48 * 3600, .timeout = 30, .retries = 4,
         .line = ctx->line };
       return 0;
     }
@@ -450,12 +554,17 @@ recipe_validate (struct mk_recipe *r, mk_error_t *err)
   if (r->n_repos == 0)
     return ini_error (&ctx, err, "no [repo ID] section");
   for (size_t i = 0; i < r->n_repos; i++)
-    if (r->repos[i].baseurl == NULL)
-      {
-        ctx.line = r->repos[i].line;
-        return ini_error (&ctx, err, "[repo %s] has no `baseurl`",
-                          r->repos[i].id);
-      }
+    {
+      const struct mk_repo_conf *c = &r->repos[i];
+      ctx.line = c->line;
+      if (c->baseurl == NULL && c->mirrorlist == NULL)
+        return ini_error (&ctx, err, "[repo %s] has no `baseurl` (or "
+                                     "`mirrorlist`)", c->id);
+      if ((c->gpgcheck || c->repo_gpgcheck) && c->gpgkey == NULL)
+        return ini_error (&ctx, err, "[repo %s]: %s is on but no `gpgkey` "
+                                     "is given", c->id,
+                          c->gpgcheck ? "gpgcheck" : "repo_gpgcheck");
+    }
   return 0;
 }
 
@@ -547,10 +656,17 @@ mk_recipe_free (struct mk_recipe *r)
   free (r->releasever);
   free (r->profile_name);
   free (r->output);
+  free (r->lock);
+  mk_strv_free (r->output_formats);
+  mk_strv_free (r->labels);
+  mk_strv_free (r->cmd);
+  mk_strv_free (r->env);
   for (size_t i = 0; i < r->n_repos; i++)
     {
       free (r->repos[i].id);
       free (r->repos[i].baseurl);
+      free (r->repos[i].mirrorlist);
+      mk_strv_free (r->repos[i].gpgkey);
     }
   free (r->repos);
   mk_profile_free (r->profile);

@@ -18,9 +18,16 @@ struct mk_located
 struct mk_repo_conf
 {
   char *id;
-  char *baseurl;   /* as written, variables not yet expanded */
+  char *baseurl;   /* as written (one or more URLs), not yet expanded */
+  char *mirrorlist; /* URL or path of a file listing base URLs */
   int priority;    /* dnf's convention: lower wins, default 99 */
   bool enabled;
+  bool gpgcheck;       /* verify package signatures against gpgkey */
+  bool repo_gpgcheck;  /* verify repomd.xml.asc against gpgkey */
+  char **gpgkey;       /* paths (relative to the recipe) or URLs */
+  long metadata_expire; /* seconds; -1 never expires; default 48 h */
+  int timeout;     /* seconds without progress before a transfer fails */
+  int retries;     /* attempts per mirror on transient errors */
   int line;        /* of the [repo ID] header */
 };
 
@@ -65,6 +72,12 @@ struct mk_recipe
   struct mk_repo_conf *repos;
   size_t n_repos;
   struct mk_profile *profile;
+  /* Reproducible builds and image formats (docs/reproducible.md). */
+  char *lock;            /* `lock = FILE` as written (relative to dir) */
+  char **output_formats; /* tar, oci, oci-archive, docker-archive */
+  char **labels;         /* KEY=VALUE, the OCI config's Labels */
+  char **cmd;            /* the OCI config's Cmd; NULL: /bin/sh */
+  char **env;            /* KEY=VALUE, the OCI config's Env; NULL: PATH */
 };
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line

@@ -21,6 +21,8 @@
 #include <rpm/rpmfi.h>
 #include <rpm/rpmfiles.h>
 #include <rpm/rpmio.h>
+#include <rpm/rpmbase64.h>
+#include <rpm/rpmkeyring.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmpgp.h>
@@ -216,17 +218,200 @@ verify_payload (struct mk_rpm *p, mk_error_t *err)
   return 0;
 }
 
+struct mk_rpm_keyring
+{
+  rpmKeyring kr;
+};
+
 static int
-read_header (struct mk_rpm *p, mk_error_t *err)
+keyring_add_file (rpmKeyring kr, const char *file, mk_error_t *err)
+{
+  cleanup_free char *armor = NULL;
+  uint8_t *pkt = NULL;
+  size_t len = 0;
+  rpmPubkey key;
+  rpmPubkey *subs;
+  int nsubs = 0;
+
+  if (mk_read_file_at (AT_FDCWD, file, 1 << 20, &armor, NULL, err) < 0)
+    return mk_error_wrap (err, "gpgkey");
+  if (pgpParsePkts (armor, &pkt, &len) != PGPARMOR_PUBKEY)
+    {
+      free (pkt);
+      return mk_make_error (err, 0, "gpgkey `%s`: not an ASCII-armored "
+                                    "OpenPGP public key", file);
+    }
+  key = rpmPubkeyNew (pkt, len);
+  free (pkt);
+  if (key == NULL)
+    return mk_make_error (err, 0, "gpgkey `%s`: unusable public key%s%s",
+                          file, last_log[0] ? ": " : "", last_log);
+  rpmKeyringAddKey (kr, key);
+  /* Packages are often signed by a subkey (rpm-testdata's
+   * signed-with-subkey): trust the subkeys bound to this key too. */
+  subs = rpmGetSubkeys (key, &nsubs);
+  for (int i = 0; i < nsubs; i++)
+    {
+      rpmKeyringAddKey (kr, subs[i]);
+      rpmPubkeyFree (subs[i]);
+    }
+  free (subs);
+  rpmPubkeyFree (key);
+  return 0;
+}
+
+int
+mk_rpm_keyring_new (char *const *files, struct mk_rpm_keyring **out,
+                    mk_error_t *err)
+{
+  struct mk_rpm_keyring *k;
+
+  pthread_once (&rpm_once, rpm_init);
+  k = xcalloc (1, sizeof *k);
+  k->kr = rpmKeyringNew ();
+  for (size_t i = 0; files && files[i]; i++)
+    if (keyring_add_file (k->kr, files[i], err) < 0)
+      {
+        mk_rpm_keyring_free (k);
+        return -1;
+      }
+  *out = k;
+  return 0;
+}
+
+void
+mk_rpm_keyring_free (struct mk_rpm_keyring *k)
+{
+  if (k == NULL)
+    return;
+  rpmKeyringFree (k->kr);
+  free (k);
+}
+
+/* librpm's armor parser decodes public keys only ("ASCII pubkeys only"),
+ * so unwrap an ASCII-armored signature here: the base64 body between the
+ * armor headers' blank line and the "=CRC" line.  A binary signature is
+ * returned as it is. */
+static int
+dearmor_signature (const char *text, size_t len, uint8_t **pkt, size_t *plen)
+{
+  const char *begin = strstr (text, "-----BEGIN PGP SIGNATURE-----");
+  const char *p, *end;
+  cleanup_free char *b64 = NULL;
+  size_t n = 0;
+  void *out = NULL;
+
+  if (begin == NULL)
+    {
+      if (len == 0 || !((unsigned char) text[0] & 0x80))
+        return -1;
+      *pkt = xmalloc (len);
+      memcpy (*pkt, text, len);
+      *plen = len;
+      return 0;
+    }
+  p = strstr (begin, "\n\n");
+  if (p == NULL)
+    p = strstr (begin, "\r\n\r\n");
+  end = p ? strstr (p, "\n=") : NULL;
+  if (p == NULL || end == NULL)
+    return -1;
+  b64 = xmalloc ((size_t) (end - p) + 1);
+  for (const char *q = p; q < end; q++)
+    if (*q != '\n' && *q != '\r' && *q != ' ')
+      b64[n++] = *q;
+  b64[n] = '\0';
+  if (rpmBase64Decode (b64, &out, plen) != 0)
+    return -1;
+  *pkt = out;
+  return 0;
+}
+
+int
+mk_rpm_verify_detached (const struct mk_rpm_keyring *k, const char *data_path,
+                        const char *sig_path, mk_error_t *err)
+{
+  cleanup_free char *armor = NULL;
+  cleanup_free char *data = NULL;
+  uint8_t *pkt = NULL;
+  size_t len = 0, dlen = 0;
+  pgpDigParams sig = NULL;
+  DIGEST_CTX ctx;
+  rpmRC rc;
+
+  size_t alen = 0;
+  if (mk_read_file_at (AT_FDCWD, sig_path, 1 << 20, &armor, &alen, err) < 0
+      || mk_read_file_at (AT_FDCWD, data_path, 256u << 20, &data, &dlen,
+                          err) < 0)
+    return -1;
+  if (dearmor_signature (armor, alen, &pkt, &len) < 0
+      || pgpPrtParams (pkt, len, PGPTAG_SIGNATURE, &sig) != 0)
+    {
+      free (pkt);
+      return mk_make_error (err, 0, "`%s`: not an OpenPGP signature",
+                            sig_path);
+    }
+  free (pkt);
+  ctx = rpmDigestInit (pgpDigParamsAlgo (sig, PGPVAL_HASHALGO),
+                       RPMDIGEST_NONE);
+  rpmDigestUpdate (ctx, data, dlen);
+  /* rpmKeyringVerifySig adds the signature's hashed trailer itself. */
+  rc = rpmKeyringVerifySig (k->kr, sig, ctx);
+  rpmDigestFinal (ctx, NULL, NULL, 0);
+  pgpDigParamsFree (sig);
+  if (rc == RPMRC_NOKEY)
+    return mk_make_error (err, 0, "`%s`: signed by a key that is not in "
+                                  "gpgkey", data_path);
+  if (rc != RPMRC_OK)
+    return mk_make_error (err, 0, "`%s`: bad signature (`%s`)", data_path,
+                          sig_path);
+  return 0;
+}
+
+static bool
+is_signed (Header h)
+{
+  static const rpmTagVal sigs[] = { RPMTAG_RSAHEADER, RPMTAG_DSAHEADER,
+                                    RPMTAG_SIGPGP, RPMTAG_SIGGPG };
+  for (size_t i = 0; i < ARRAY_SIZE (sigs); i++)
+    if (headerIsEntry (h, sigs[i]))
+      return true;
+  return false;
+}
+
+static int
+read_header (struct mk_rpm *p, const struct mk_rpm_keyring *keys,
+             mk_error_t *err)
 {
   rpmts ts = rpmtsCreate ();
   rpmRC rc;
 
-  rpmtsSetVSFlags (ts, RPMVSF_MASK_NOSIGNATURES);
-  rpmtsSetVfyLevel (ts, RPMSIG_DIGEST_TYPE);
+  if (keys)
+    {
+      /* Our keyring, so rpm never loads the host's rpmdb keys; every
+       * signature and digest must verify, and one signature is required
+       * (rpm's _pkgverify_level all). */
+      rpmtsSetKeyring (ts, keys->kr);
+      rpmtsSetVSFlags (ts, RPMVSF_DEFAULT);
+      rpmtsSetVfyLevel (ts, RPMSIG_DIGEST_TYPE | RPMSIG_SIGNATURE_TYPE);
+    }
+  else
+    {
+      rpmtsSetVSFlags (ts, RPMVSF_MASK_NOSIGNATURES);
+      rpmtsSetVfyLevel (ts, RPMSIG_DIGEST_TYPE);
+    }
   last_log[0] = '\0';
   rc = rpmReadPackageFile (ts, p->fd, p->path, &p->h);
   rpmtsFree (ts);
+  if (keys && (rc == RPMRC_NOKEY || rc == RPMRC_NOTTRUSTED))
+    return mk_make_error (err, 0, "%s: signed by a key that is not in "
+                                  "gpgkey", p->path);
+  /* rpmReadPackageFile verifies the signatures a package has, but does not
+   * insist that it has one (rpm enforces that later, in the transaction):
+   * an unsigned package must not pass gpgcheck. */
+  if (keys && rc == RPMRC_OK && !is_signed (p->h))
+    return mk_make_error (err, 0, "%s: not signed (gpgcheck is on)",
+                          p->path);
   switch (rc)
     {
     case RPMRC_OK:
@@ -333,7 +518,8 @@ open_payload (struct mk_rpm *p, mk_error_t *err)
 }
 
 int
-mk_rpm_open (const char *path, struct mk_rpm **out, mk_error_t *err)
+mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
+             struct mk_rpm **out, mk_error_t *err)
 {
   struct mk_rpm *p;
 
@@ -349,7 +535,7 @@ mk_rpm_open (const char *path, struct mk_rpm **out, mk_error_t *err)
       mk_rpm_close (p);
       return mk_make_error (err, e ? e : EIO, "open `%s`", path);
     }
-  if (read_header (p, err) < 0 || verify_payload (p, err) < 0)
+  if (read_header (p, keys, err) < 0 || verify_payload (p, err) < 0)
     {
       mk_rpm_close (p);
       return -1;
@@ -489,4 +675,44 @@ mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
   if (rc != 0)
     return payload_error (p, rc, err);
   return 0;
+}
+
+/* ---- header fields for the SBOM (sbom.c) -------------------------------
+ * Borrowed from the header (headerGetString does not copy); "" when the
+ * package does not state them. */
+static const char *
+header_borrow (const struct mk_rpm *p, rpmTagVal tag)
+{
+  const char *s = headerGetString (p->h, tag);
+  return s ? s : "";
+}
+
+const char *
+mk_rpm_license (const struct mk_rpm *p)
+{
+  return header_borrow (p, RPMTAG_LICENSE);
+}
+
+const char *
+mk_rpm_vendor (const struct mk_rpm *p)
+{
+  return header_borrow (p, RPMTAG_VENDOR);
+}
+
+const char *
+mk_rpm_summary (const struct mk_rpm *p)
+{
+  return header_borrow (p, RPMTAG_SUMMARY);
+}
+
+const char *
+mk_rpm_url (const struct mk_rpm *p)
+{
+  return header_borrow (p, RPMTAG_URL);
+}
+
+const char *
+mk_rpm_distribution (const struct mk_rpm *p)
+{
+  return header_borrow (p, RPMTAG_DISTRIBUTION);
 }

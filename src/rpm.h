@@ -37,11 +37,27 @@ struct mk_rpm_file
 };
 
 struct mk_rpm;
+struct mk_rpm_keyring;
+
+/* A keyring made only of the given ASCII-armored OpenPGP public key files
+ * (and their subkeys): never the host's rpmdb keys or the user's gpg
+ * keyring. */
+int mk_rpm_keyring_new (char *const *files, struct mk_rpm_keyring **out,
+                        mk_error_t *err);
+void mk_rpm_keyring_free (struct mk_rpm_keyring *k);
+
+/* Verify the ASCII-armored detached signature in sig_path over the file
+ * data_path (repomd.xml.asc over repomd.xml). */
+int mk_rpm_verify_detached (const struct mk_rpm_keyring *k,
+                            const char *data_path, const char *sig_path,
+                            mk_error_t *err);
 
 /* Open a package, verify its header digests and its payload digest (the
  * whole payload is hashed before anything is unpacked, so a corrupted
- * package never reaches the staging tree). */
-int mk_rpm_open (const char *path, struct mk_rpm **out, mk_error_t *err);
+ * package never reaches the staging tree).  With keys, the package must
+ * also carry a valid signature by one of them. */
+int mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
+                 struct mk_rpm **out, mk_error_t *err);
 void mk_rpm_close (struct mk_rpm *p);
 static inline void
 cleanup_rpmp (struct mk_rpm **p)
@@ -65,5 +81,13 @@ int mk_rpm_payload_next (struct mk_rpm *p, size_t *index, bool *has_content,
                          mk_error_t *err);
 /* Write the current entry's content to fd, checking its digest. */
 int mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err);
+
+/* Header fields for the SBOM, borrowed until mk_rpm_close; "" when the
+ * package does not state them. */
+const char *mk_rpm_license (const struct mk_rpm *p);
+const char *mk_rpm_vendor (const struct mk_rpm *p);
+const char *mk_rpm_summary (const struct mk_rpm *p);
+const char *mk_rpm_url (const struct mk_rpm *p);
+const char *mk_rpm_distribution (const struct mk_rpm *p);
 
 #endif

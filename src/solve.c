@@ -72,35 +72,6 @@ solve_ctx_free (struct solve_ctx *c)
     map_free (&c->considered);
 }
 
-int
-mk_repo_local_dir (const struct mk_recipe *r, const struct mk_repo_conf *repo,
-                   char **out, mk_error_t *err)
-{
-  cleanup_free char *url = mk_recipe_expand (r, repo->baseurl);
-  const char *p = url;
-
-  if (mk_str_has_prefix (url, "http://") || mk_str_has_prefix (url, "https://"))
-    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                               "%s:%d: [repo %s]: remote baseurl `%s` is not "
-                               "supported yet; use a local directory",
-                               r->path, repo->line, repo->id, url);
-  if (mk_str_has_prefix (url, "file://"))
-    {
-      p = url + 7;
-      if (*p != '/')
-        return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                                   "%s:%d: [repo %s]: `%s`: a file:// URL "
-                                   "needs an absolute path", r->path,
-                                   repo->line, repo->id, url);
-    }
-  else if (strstr (url, "://"))
-    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                               "%s:%d: [repo %s]: unsupported URL scheme in "
-                               "`%s`", r->path, repo->line, repo->id, url);
-  *out = p[0] == '/' ? xstrdup (p) : xasprintf ("%s/%s", r->dir, p);
-  return 0;
-}
-
 /* ---- rpm-md ------------------------------------------------------------- */
 
 /* Find the file of type `what` in the repomd data libsolv parsed, with the
@@ -207,6 +178,72 @@ load_rpmmd (struct repo_info *ri, Repo *repo, const char *repomd,
                        err);
 }
 
+void
+mk_md_file_clear (struct mk_md_file *f)
+{
+  free (f->location);
+  free (f->checksum_type);
+  free (f->checksum);
+  memset (f, 0, sizeof *f);
+}
+
+int
+mk_repomd_lookup (const char *repomd, const char *type, struct mk_md_file *out,
+                  bool *found, mk_error_t *err)
+{
+  Pool *pool = pool_create ();
+  Repo *repo = repo_create (pool, "repomd");
+  FILE *fp = fopen (repomd, "re");
+  const char *loc, *hex;
+  Id chk = 0;
+  int r = -1;
+
+  *found = false;
+  if (fp == NULL)
+    {
+      mk_make_error (err, errno, "open `%s`", repomd);
+      goto done;
+    }
+  if (repo_add_repomdxml (repo, fp, 0) != 0)
+    {
+      mk_make_error (err, 0, "%s: %s", repomd, pool_errstr (pool));
+      goto done;
+    }
+  loc = repomd_lookup (repo, type, &chk, &hex);
+  r = 0;
+  if (loc == NULL)
+    goto done;
+  if (!safe_relative (loc) || hex == NULL)
+    {
+      r = mk_make_error (err, 0, "%s: unusable %s entry (`%s`)", repomd, type,
+                         loc);
+      goto done;
+    }
+  out->location = xstrdup (loc);
+  out->checksum_type = xstrdup (solv_chksum_type2str (chk));
+  out->checksum = xstrdup (hex);
+  {
+    /* repomd_lookup left the position on the matching entry. */
+    Dataiterator di;
+    dataiterator_init (&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE,
+                       type, SEARCH_STRING);
+    dataiterator_prepend_keyname (&di, REPOSITORY_REPOMD);
+    if (dataiterator_step (&di))
+      {
+        dataiterator_setpos_parent (&di);
+        out->size = pool_lookup_num (pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE,
+                                     0);
+      }
+    dataiterator_free (&di);
+  }
+  *found = true;
+done:
+  if (fp)
+    fclose (fp);
+  pool_free (pool);
+  return r;
+}
+
 /* ---- plain directories of .rpm files ------------------------------------ */
 
 static int
@@ -287,43 +324,34 @@ load_plain (struct repo_info *ri, Repo *repo, mk_error_t *err)
 }
 
 static int
-load_repos (struct solve_ctx *c, mk_error_t *err)
+load_repos (struct solve_ctx *c, const struct mk_repos *repos,
+            mk_error_t *err)
 {
-  const struct mk_recipe *r = c->recipe;
-  c->repos = xcalloc (r->n_repos, sizeof *c->repos);
-  for (size_t i = 0; i < r->n_repos; i++)
+  c->repos = xcalloc (repos->n, sizeof *c->repos);
+  for (size_t i = 0; i < repos->n; i++)
     {
-      const struct mk_repo_conf *conf = &r->repos[i];
-      struct repo_info *ri;
+      const struct mk_repo *rp = &repos->v[i];
+      struct repo_info *ri = &c->repos[c->n_repos++];
       cleanup_free char *repomd = NULL;
-      struct stat st;
       Repo *repo;
 
-      if (!conf->enabled)
-        continue;
-      ri = &c->repos[c->n_repos++];
-      ri->conf = conf;
-      if (mk_repo_local_dir (r, conf, &ri->dir, err) < 0)
-        return -1;
-      if (stat (ri->dir, &st) < 0 || !S_ISDIR (st.st_mode))
-        return mk_make_error_code (err, MK_EXIT_RECIPE,
-                                   errno ? errno : ENOTDIR,
-                                   "%s:%d: [repo %s]: baseurl `%s`", r->path,
-                                   conf->line, conf->id, ri->dir);
-      repo = repo_create (c->pool, conf->id);
+      ri->conf = rp->conf;
+      ri->dir = xstrdup (rp->dir);
+      repo = repo_create (c->pool, rp->conf->id);
       repo->appdata = ri;
       /* dnf: lower priority number wins; libsolv: higher priority wins. */
-      repo->priority = -conf->priority;
+      repo->priority = -rp->conf->priority;
       repomd = xasprintf ("%s/repodata/repomd.xml", ri->dir);
       if (access (repomd, F_OK) == 0 ? load_rpmmd (ri, repo, repomd, err) < 0
                                      : load_plain (ri, repo, err) < 0)
         return -1;
-      mk_debug ("repo %s: %d packages from %s", conf->id, repo->nsolvables,
-                ri->dir);
+      mk_debug ("repo %s: %d packages from %s", rp->conf->id,
+                repo->nsolvables, ri->dir);
     }
   if (c->n_repos == 0)
     return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                               "%s: every repository is disabled", r->path);
+                               "%s: every repository is disabled",
+                               c->recipe->path);
   return 0;
 }
 
@@ -478,7 +506,8 @@ make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
 }
 
 int
-mk_solve (const struct mk_recipe *r, struct mk_pkglist **out, mk_error_t *err)
+mk_solve (const struct mk_recipe *r, const struct mk_repos *repos,
+          struct mk_pkglist **out, mk_error_t *err)
 {
   struct solve_ctx c = { .recipe = r };
   Solver *solv = NULL;
@@ -502,7 +531,7 @@ mk_solve (const struct mk_recipe *r, struct mk_pkglist **out, mk_error_t *err)
       goto done;
     }
   queue_init (&job);
-  if (load_repos (&c, err) < 0)
+  if (load_repos (&c, repos, err) < 0)
     goto done_job;
   pool_addfileprovides (c.pool);
   pool_createwhatprovides (c.pool);

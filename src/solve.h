@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "recipe.h"
+#include "repo.h"
 
 struct mk_pkg
 {
@@ -32,8 +33,8 @@ struct mk_pkglist
 /* Load the recipe's repositories, solve the install job and order the
  * transaction.  Unsolvable jobs and unknown packages fail with
  * MK_EXIT_SOLVE and libsolv's problem text. */
-int mk_solve (const struct mk_recipe *r, struct mk_pkglist **out,
-              mk_error_t *err);
+int mk_solve (const struct mk_recipe *r, const struct mk_repos *repos,
+              struct mk_pkglist **out, mk_error_t *err);
 void mk_pkglist_free (struct mk_pkglist *l);
 static inline void
 cleanup_pkglistp (struct mk_pkglist **l)
@@ -42,10 +43,20 @@ cleanup_pkglistp (struct mk_pkglist **l)
 }
 #define cleanup_pkglist __attribute__ ((cleanup (cleanup_pkglistp)))
 
-/* The local directory a repo's baseurl names (expanded, file:// stripped,
- * made relative to the recipe's directory).  Errors for remote URLs. */
-int mk_repo_local_dir (const struct mk_recipe *r,
-                       const struct mk_repo_conf *repo, char **out,
-                       mk_error_t *err);
+/* A metadata file that repomd.xml names. */
+struct mk_md_file
+{
+  char *location;      /* relative to the repo's base URL */
+  char *checksum_type; /* "sha256", ... */
+  char *checksum;      /* hex */
+  uint64_t size;       /* 0 when repomd.xml does not say */
+};
+
+/* Read repomd.xml and return the entry of `type` ("primary",
+ * "filelists"); *found is false when it has none.  The location is
+ * checked to stay inside the repository. */
+int mk_repomd_lookup (const char *repomd, const char *type,
+                      struct mk_md_file *out, bool *found, mk_error_t *err);
+void mk_md_file_clear (struct mk_md_file *f);
 
 #endif

@@ -3,10 +3,11 @@
 # Usage: tests/deps.sh build|test|demo|bench
 set -euo pipefail
 build=(build-essential pkg-config libsolv-dev libsolvext-dev librpm-dev
-       libarchive-dev libseccomp-dev libcap-dev)
+       libarchive-dev libseccomp-dev libcap-dev libcurl4-openssl-dev)
 test=(rpm createrepo-c podman dnf python3 uidmap util-linux iproute2
       libcap2-bin busybox-static fakeroot zstd xz-utils gzip bzip2 curl
-      skopeo umoci runc cpio)
+      skopeo umoci runc cpio gnupg python3-jsonschema
+      node-spdx-license-ids node-spdx-exceptions)
 demo=(rpm createrepo-c busybox-static)
 bench=(hyperfine bubblewrap gnuplot-nox time dnf)
 case "${1:-build}" in

@@ -10,7 +10,11 @@ TESTDATA=$CORPUS/rpm-testdata
 T=$(mktemp -d "${TMPDIR:-/tmp}/mkbase-test.XXXXXX")
 chmod 0755 "$T"
 _tap_n=0 _tap_failed=0
-_cleanup() { chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"; }
+_bg_pids=""
+_cleanup() {
+  for p in $_bg_pids; do kill "$p" 2>/dev/null; done
+  chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"
+}
 trap '_cleanup; echo "1..$_tap_n"; exit $((_tap_failed > 0))' EXIT
 
 ok() { # ok COND-EXIT-STATUS DESCRIPTION
@@ -79,4 +83,23 @@ build_rpms() {
       --define "debug_package %{nil}" \
       "$s" >"$top/log" 2>&1 || { cat "$top/log" >&2; return 1; }
   done
+}
+
+# Start tests/integration/lib/faultserver.py serving DIR on 127.0.0.1.
+# usage: start_server NAME DIR  -> sets ${NAME}_port, ${NAME}_log,
+# ${NAME}_faults (a JSON file: see faultserver.py), ${NAME}_pid.
+start_server() {
+  local name=$1 dir=$2 portfile=$T/$1.port
+  printf '{}' >"$T/$1.faults"
+  : >"$T/$1.log"
+  python3 "$TOP/tests/integration/lib/faultserver.py" "$dir" "$T/$1.faults" \
+    "$T/$1.log" "$portfile" 2>"$T/$1.stderr" &
+  local pid=$!
+  _bg_pids="$_bg_pids $pid"
+  local i
+  for i in $(seq 1 100); do [ -s "$portfile" ] && break; sleep 0.05; done
+  printf -v "${name}_port" '%s' "$(cat "$portfile")"
+  printf -v "${name}_log" '%s' "$T/$1.log"
+  printf -v "${name}_faults" '%s' "$T/$1.faults"
+  printf -v "${name}_pid" '%s' "$pid"
 }

@@ -1,0 +1,456 @@
+/* fetch.c: the only user of libcurl.  Downloads files named by base URL +
+ * relative path into a cache with a curl multi handle: a bounded number of
+ * transfers at once, retries with exponential backoff on transient errors,
+ * resume of partial files with HTTP ranges, then the next mirror.
+ *
+ * Safety: only http and https, for redirects too (a redirect to file://
+ * would read the build host's files into the cache); a size cap from the
+ * metadata, enforced by curl for Content-Length and by the write callback
+ * for everything else (endless-data attacks); each file is written as
+ * DEST.part, hashed as it arrives, and renamed to DEST only after its
+ * size and checksum match.  Proxies come from the usual environment
+ * variables (libcurl reads http_proxy, https_proxy, no_proxy). */
+#define _GNU_SOURCE
+#include "fetch.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "digest.h"
+#include "util.h"
+
+#define MAX_BACKOFF_MS 8000
+
+struct xfer
+{
+  struct mk_fetch_item *item;
+  CURL *easy;
+  char *url;
+  char *part;
+  int fd;
+  struct mk_digest *digest;
+  uint64_t have;      /* bytes in the .part file */
+  uint64_t resumed;   /* bytes that were there when this attempt began */
+  bool checked_range; /* the first write decided resume vs. restart */
+  bool oversize;
+  int mirror;
+  int attempt;
+  double not_before;  /* backoff: do not start before this time */
+  char errbuf[CURL_ERROR_SIZE];
+  bool done;
+};
+
+struct fetch
+{
+  CURLM *multi;
+  struct xfer *x;
+  size_t n;
+  const struct mk_fetch_opts *opts;
+  uint64_t total, got;
+  size_t finished;
+  double start, last_draw;
+  bool tty;
+};
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *
+algo_of (const struct mk_fetch_item *it)
+{
+  return it->checksum_type ? it->checksum_type : "sha256";
+}
+
+/* Start the .part file: keep what an earlier attempt left (hashing it
+ * again) so the transfer can resume, unless it is already too long. */
+static int
+open_part (struct xfer *x, mk_error_t *err)
+{
+  struct stat st;
+  x->fd = open (x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (x->fd < 0)
+    return mk_make_error (err, errno, "create `%s`", x->part);
+  x->digest = mk_digest_new (algo_of (x->item));
+  if (x->digest == NULL)
+    return mk_make_error (err, 0, "%s: unknown checksum type `%s`",
+                          x->item->what, algo_of (x->item));
+  if (fstat (x->fd, &st) < 0)
+    return mk_make_error (err, errno, "stat `%s`", x->part);
+  x->have = (uint64_t) st.st_size;
+  if (x->item->size && x->have >= x->item->size)
+    {
+      if (ftruncate (x->fd, 0) < 0)
+        return mk_make_error (err, errno, "truncate `%s`", x->part);
+      x->have = 0;
+    }
+  if (x->have > 0)
+    {
+      cleanup_free char *buf = xmalloc (1 << 16);
+      uint64_t left = x->have;
+      while (left > 0)
+        {
+          ssize_t r = read (x->fd, buf, left < (1 << 16) ? left : (1 << 16));
+          if (r <= 0)
+            return mk_make_error (err, r < 0 ? errno : EIO, "read `%s`",
+                                  x->part);
+          mk_digest_add (x->digest, buf, (size_t) r);
+          left -= (uint64_t) r;
+        }
+    }
+  if (lseek (x->fd, (off_t) x->have, SEEK_SET) < 0)
+    return mk_make_error (err, errno, "seek `%s`", x->part);
+  return 0;
+}
+
+static void
+restart_part (struct xfer *x)
+{
+  if (ftruncate (x->fd, 0) == 0 && lseek (x->fd, 0, SEEK_SET) == 0)
+    {
+      mk_digest_free (x->digest);
+      x->digest = mk_digest_new (algo_of (x->item));
+      x->have = 0;
+    }
+}
+
+static size_t
+on_data (char *buf, size_t size, size_t nmemb, void *data)
+{
+  struct xfer *x = data;
+  struct fetch *f = NULL;
+  size_t len = size * nmemb;
+  uint64_t cap = x->item->size ? x->item->size : x->item->max_size;
+
+  curl_easy_getinfo (x->easy, CURLINFO_PRIVATE, &f);
+  if (!x->checked_range)
+    {
+      long code = 0;
+      x->checked_range = true;
+      curl_easy_getinfo (x->easy, CURLINFO_RESPONSE_CODE, &code);
+      /* Asked for a range, got the whole file: start over. */
+      if (x->resumed > 0 && code != 206)
+        restart_part (x);
+    }
+  if (x->have + len > cap)
+    {
+      x->oversize = true;
+      return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+  if (mk_write_all (x->fd, buf, len, &(mk_error_t){ NULL }, x->part) < 0)
+    return 0;
+  mk_digest_add (x->digest, buf, len);
+  x->have += len;
+  f->got += len;
+  return len;
+}
+
+static int
+start (struct fetch *f, struct xfer *x, mk_error_t *err)
+{
+  const struct mk_fetch_item *it = x->item;
+  const char *base = it->bases[x->mirror];
+  uint64_t cap = it->size ? it->size : it->max_size;
+  CURL *e;
+
+  free (x->url);
+  x->url = xasprintf ("%s%s%s", base,
+                      mk_str_has_suffix (base, "/") ? "" : "/", it->rel);
+  if (x->fd < 0 && open_part (x, err) < 0)
+    return -1;
+  x->resumed = x->have;
+  x->checked_range = false;
+  x->oversize = false;
+  x->errbuf[0] = '\0';
+  e = x->easy = curl_easy_init ();
+  if (e == NULL)
+    return mk_make_error (err, ENOMEM, "curl_easy_init");
+  curl_easy_setopt (e, CURLOPT_URL, x->url);
+  curl_easy_setopt (e, CURLOPT_PRIVATE, f);
+  curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt (e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt (e, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt (e, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT, (long) f->opts->timeout);
+  /* A server that stops sending (or never starts) fails after `timeout`
+   * seconds below 1 byte/s, however large the file. */
+  curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, (long) f->opts->timeout);
+  curl_easy_setopt (e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) cap);
+  curl_easy_setopt (e, CURLOPT_USERAGENT, "mkbase/" MK_VERSION);
+  curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
+  if (x->have > 0)
+    curl_easy_setopt (e, CURLOPT_RESUME_FROM_LARGE, (curl_off_t) x->have);
+  if (curl_multi_add_handle (f->multi, e) != CURLM_OK)
+    return mk_make_error (err, 0, "curl_multi_add_handle");
+  return 0;
+}
+
+/* Timeouts, resets, truncation and server-side errors are worth another
+ * try; a 404 or a bad checksum is not. */
+static bool
+transient (CURLcode rc, long http)
+{
+  switch (rc)
+    {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+      return true;
+    case CURLE_HTTP_RETURNED_ERROR:
+      return http >= 500 || http == 429 || http == 408;
+    default:
+      return false;
+    }
+}
+
+static int
+finish_ok (struct xfer *x, mk_error_t *err)
+{
+  const struct mk_fetch_item *it = x->item;
+  cleanup_free char *got = NULL;
+
+  if (it->size && x->have != it->size)
+    return 1; /* truncated: retry (and resume) */
+  got = mk_digest_finish (steal_pointer (&x->digest));
+  close (steal_fd (&x->fd));
+  if (it->checksum && strcmp (got, it->checksum) != 0)
+    {
+      unlink (x->part);
+      return mk_make_error (err, 0, "%s: %s checksum mismatch: the metadata "
+                                    "states %s, %s sent %s", it->what,
+                            it->checksum_type, it->checksum, x->url, got);
+    }
+  if (rename (x->part, it->dest) < 0)
+    return mk_make_error (err, errno, "rename into `%s`", it->dest);
+  x->done = true;
+  return 0;
+}
+
+static int
+backoff_ms (int attempt)
+{
+  int ms = 250 << (attempt < 5 ? attempt : 5);
+  return ms > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : ms;
+}
+
+/* A transfer ended: keep it, retry it later, move to the next mirror, or
+ * fail the whole fetch. */
+static int
+finished (struct fetch *f, struct xfer *x, CURLcode rc, mk_error_t *err)
+{
+  const struct mk_fetch_item *it = x->item;
+  long http = 0;
+  int r;
+  cleanup_free char *why = NULL;
+
+  curl_easy_getinfo (x->easy, CURLINFO_RESPONSE_CODE, &http);
+  curl_multi_remove_handle (f->multi, x->easy);
+  curl_easy_cleanup (x->easy);
+  x->easy = NULL;
+  if (x->oversize)
+    {
+      unlink (x->part);
+      return mk_make_error (err, 0, "%s: %s sent more than the %" PRIu64
+                                    " bytes the metadata states; aborted",
+                            it->what, x->url,
+                            it->size ? it->size : it->max_size);
+    }
+  if (rc == CURLE_OK && (r = finish_ok (x, err)) <= 0)
+    {
+      f->finished++;
+      return r;
+    }
+  why = rc == CURLE_OK ? xstrdup ("truncated transfer")
+                       : xstrdup (x->errbuf[0] ? x->errbuf
+                                               : curl_easy_strerror (rc));
+  if (rc == CURLE_OK || transient (rc, http))
+    {
+      if (x->attempt++ < f->opts->retries)
+        {
+          int ms = backoff_ms (x->attempt);
+          mk_debug ("%s: %s; retrying in %d ms", x->url, why, ms);
+          x->not_before = now_s () + ms / 1000.0;
+          return 0;
+        }
+    }
+  if (it->bases[x->mirror + 1])
+    {
+      mk_warn ("%s: %s; trying the next mirror", x->url, why);
+      x->mirror++;
+      x->attempt = 0;
+      x->not_before = 0;
+      return 0;
+    }
+  return mk_make_error (err, 0, "download %s from %s: %s", it->what, x->url,
+                        why);
+}
+
+static void
+draw_progress (struct fetch *f, bool final)
+{
+  double t = now_s (), el = t - f->start;
+  double rate = el > 0 ? (double) f->got / el : 0;
+  if (f->opts->quiet || mk_verbosity < 1)
+    return;
+  if (!f->tty)
+    {
+      if (final)
+        mk_info ("downloaded %zu files, %.1f MB in %.1fs (%.1f MB/s)",
+                 f->finished, (double) f->got / 1e6, el, rate / 1e6);
+      return;
+    }
+  if (!final && t - f->last_draw < 0.1)
+    return;
+  f->last_draw = t;
+  {
+    int width = 30, filled = 0;
+    char bar[64];
+    double frac = f->total ? (double) f->got / (double) f->total : 0;
+    double eta = rate > 0 && f->total > f->got
+                     ? (double) (f->total - f->got) / rate : 0;
+    filled = (int) (frac * width);
+    if (filled > width)
+      filled = width;
+    memset (bar, '=', (size_t) filled);
+    memset (bar + filled, ' ', (size_t) (width - filled));
+    bar[width] = '\0';
+    fprintf (stderr, "\rdownload [%s] %zu/%zu  %.1f/%.1f MB  %.1f MB/s  ETA %.0fs ",
+             bar, f->finished, f->n, (double) f->got / 1e6,
+             (double) f->total / 1e6, rate / 1e6, eta);
+    if (final)
+      fputc ('\n', stderr);
+  }
+}
+
+static size_t
+active_count (struct fetch *f)
+{
+  size_t a = 0;
+  for (size_t i = 0; i < f->n; i++)
+    a += f->x[i].easy != NULL;
+  return a;
+}
+
+/* Start what may start: within the parallel bound, past its backoff. */
+static int
+schedule (struct fetch *f, mk_error_t *err)
+{
+  double t = now_s ();
+  size_t active = active_count (f);
+  for (size_t i = 0; i < f->n && active < (size_t) f->opts->parallel; i++)
+    {
+      struct xfer *x = &f->x[i];
+      if (x->done || x->easy || x->not_before > t)
+        continue;
+      if (start (f, x, err) < 0)
+        return -1;
+      active++;
+    }
+  return 0;
+}
+
+static int
+run (struct fetch *f, mk_error_t *err)
+{
+  while (f->finished < f->n)
+    {
+      CURLMsg *m;
+      int running = 0, left;
+      if (mk_check_interrupt (err) < 0 || schedule (f, err) < 0)
+        return -1;
+      curl_multi_perform (f->multi, &running);
+      while ((m = curl_multi_info_read (f->multi, &left)) != NULL)
+        {
+          struct xfer *x = NULL;
+          if (m->msg != CURLMSG_DONE)
+            continue;
+          for (size_t i = 0; i < f->n; i++)
+            if (f->x[i].easy == m->easy_handle)
+              x = &f->x[i];
+          if (x && finished (f, x, m->data.result, err) < 0)
+            return -1;
+        }
+      draw_progress (f, false);
+      if (f->finished < f->n)
+        curl_multi_poll (f->multi, NULL, 0, 100, NULL);
+    }
+  return 0;
+}
+
+static void
+fetch_free (struct fetch *f)
+{
+  for (size_t i = 0; i < f->n; i++)
+    {
+      struct xfer *x = &f->x[i];
+      if (x->easy)
+        {
+          curl_multi_remove_handle (f->multi, x->easy);
+          curl_easy_cleanup (x->easy);
+        }
+      if (x->fd >= 0)
+        close (x->fd);
+      mk_digest_free (x->digest);
+      free (x->url);
+      free (x->part);
+    }
+  free (f->x);
+  if (f->multi)
+    curl_multi_cleanup (f->multi);
+}
+
+int
+mk_fetch_all (struct mk_fetch_item *items, size_t n,
+              const struct mk_fetch_opts *opts, mk_error_t *err)
+{
+  static bool inited;
+  struct fetch f = { .n = n, .opts = opts };
+  int r;
+
+  if (n == 0)
+    return 0;
+  if (!inited)
+    {
+      if (curl_global_init (CURL_GLOBAL_DEFAULT) != 0)
+        return mk_make_error (err, 0, "libcurl: initialisation failed");
+      inited = true;
+    }
+  f.multi = curl_multi_init ();
+  f.x = xcalloc (n, sizeof *f.x);
+  for (size_t i = 0; i < n; i++)
+    {
+      f.x[i].item = &items[i];
+      f.x[i].fd = -1;
+      f.x[i].part = xasprintf ("%s.part", items[i].dest);
+      f.total += items[i].size;
+    }
+  f.start = now_s ();
+  f.tty = isatty (STDERR_FILENO);
+  r = run (&f, err);
+  if (r == 0)
+    draw_progress (&f, true);
+  else if (f.tty && !opts->quiet && mk_verbosity >= 1)
+    fputc ('\n', stderr);
+  fetch_free (&f);
+  return r;
+}

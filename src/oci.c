@@ -1,0 +1,560 @@
+/* oci.c: the image in the formats container tools load: an OCI image
+ * layout directory, the same layout as a tar (oci-archive), and a
+ * docker-archive (what `docker load` and `podman load` read).  Libarchive
+ * is used here to read a compressed image output back as its plain tar and
+ * to write the two archives.
+ *
+ * The layer is the plain tar pack.c wrote, uncompressed (media type
+ * application/vnd.oci.image.layer.v1.tar), so the layer digest, the
+ * diff_id and the sha256 mkbase prints are one value.  Every document is
+ * JSON with fixed key order and no optional whitespace, created is
+ * SOURCE_DATE_EPOCH and archive members have fixed owners, modes and
+ * mtimes: the digests are the same on every rebuild.  Outputs appear
+ * atomically: archives through a temporary file, the layout directory
+ * through a temporary directory that replaces the old one by an atomic
+ * exchange once it is complete. */
+#define _GNU_SOURCE
+#include "oci.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "digest.h"
+#include "json.h"
+#include "util.h"
+
+#define COPY_BUF (1 << 17)
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+const char *
+mk_oci_goarch (const char *rpm_arch)
+{
+  static const char *const map[][2] = {
+    { "x86_64", "amd64" },   { "aarch64", "arm64" }, { "i686", "386" },
+    { "i586", "386" },       { "i386", "386" },      { "armv7hl", "arm" },
+    { "armv7l", "arm" },     { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+    { "riscv64", "riscv64" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (map); i++)
+    if (strcmp (map[i][0], rpm_arch) == 0)
+      return map[i][1];
+  return rpm_arch;
+}
+
+/* ---- the layer ------------------------------------------------------------ */
+
+static int
+decompress (const char *image, int fd, struct mk_oci_layer *l,
+            mk_error_t *err)
+{
+  struct archive *a = archive_read_new ();
+  struct archive_entry *ae;
+  struct mk_digest *d = mk_digest_new ("sha256");
+  const void *buf;
+  size_t len;
+  la_int64_t off;
+  int r;
+
+  archive_read_support_filter_all (a);
+  archive_read_support_format_raw (a);
+  if (archive_read_open_filename (a, image, COPY_BUF) != ARCHIVE_OK
+      || archive_read_next_header (a, &ae) != ARCHIVE_OK)
+    goto fail;
+  while ((r = archive_read_data_block (a, &buf, &len, &off)) == ARCHIVE_OK)
+    {
+      if (mk_write_all (fd, buf, len, err, l->path) < 0)
+        {
+          archive_read_free (a);
+          mk_digest_free (d);
+          return -1;
+        }
+      mk_digest_add (d, buf, len);
+      l->size += len;
+    }
+  if (r != ARCHIVE_EOF)
+    goto fail;
+  archive_read_free (a);
+  l->sha256 = mk_digest_finish (d);
+  return 0;
+fail:
+  mk_make_error (err, 0, "read `%s`: %s", image,
+                 archive_error_string (a) ? archive_error_string (a)
+                                          : "libarchive error");
+  archive_read_free (a);
+  mk_digest_free (d);
+  return -1;
+}
+
+int
+mk_oci_layer_open (const char *image, const char *image_sha256,
+                   struct mk_oci_layer *out, mk_error_t *err)
+{
+  struct mk_oci_layer l = { 0 };
+  cleanup_free char *name = NULL;
+  struct stat st;
+  int fd;
+
+  if (mk_str_has_suffix (image, ".tar"))
+    {
+      if (stat (image, &st) < 0)
+        return mk_make_error (err, errno, "stat `%s`", image);
+      l.path = xstrdup (image);
+      l.size = (uint64_t) st.st_size;
+      if (image_sha256)
+        l.sha256 = xstrdup (image_sha256);
+      else if (mk_digest_path (image, "sha256", &l.sha256, err) < 0)
+        {
+          free (l.path);
+          return -1;
+        }
+      *out = l;
+      return 0;
+    }
+  name = xasprintf ("%s.layer", image);
+  fd = mk_atomic_open (name, &l.path, err);
+  if (fd < 0)
+    return -1;
+  l.temporary = 1;
+  if (decompress (image, fd, &l, err) < 0)
+    {
+      mk_atomic_abort (fd, l.path);
+      free (l.path);
+      return -1;
+    }
+  close (fd);
+  *out = l;
+  return 0;
+}
+
+void
+mk_oci_layer_close (struct mk_oci_layer *l)
+{
+  if (l->temporary && l->path)
+    unlink (l->path);
+  free (l->path);
+  free (l->sha256);
+  *l = (struct mk_oci_layer){ 0 };
+}
+
+/* ---- the JSON documents ----------------------------------------------------- */
+
+struct blob
+{
+  char *json;
+  size_t len;
+  char *sha256;
+};
+
+static void
+blob_finish (struct blob *b, FILE *f)
+{
+  struct mk_digest *d;
+  fclose (f);
+  b->len = strlen (b->json);
+  d = mk_digest_new ("sha256");
+  mk_digest_add (d, b->json, b->len);
+  b->sha256 = mk_digest_finish (d);
+}
+
+static void
+blob_free (struct blob *b)
+{
+  free (b->json);
+  free (b->sha256);
+}
+
+static void
+json_strv (FILE *f, char *const *v)
+{
+  fputc ('[', f);
+  for (size_t i = 0; v && v[i]; i++)
+    {
+      if (i)
+        fputc (',', f);
+      mk_json_string (f, v[i]);
+    }
+  fputc (']', f);
+}
+
+static int
+compare_strs (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Labels sorted by key, so the config does not depend on recipe order. */
+static void
+json_labels (FILE *f, char *const *labels)
+{
+  size_t n = mk_strv_len (labels);
+  cleanup_free char **v = xcalloc (n + 1, sizeof (char *));
+  memcpy (v, labels, n * sizeof (char *));
+  qsort (v, n, sizeof (char *), compare_strs);
+  fputs (",\"Labels\":{", f);
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *eq = strchr (v[i], '=');
+      cleanup_free char *key = xstrndup (v[i], (size_t) (eq - v[i]));
+      if (i)
+        fputc (',', f);
+      mk_json_string (f, key);
+      fputc (':', f);
+      mk_json_string (f, eq + 1);
+    }
+  fputc ('}', f);
+}
+
+static void
+make_config (const struct mk_oci_image *img, const struct mk_oci_layer *l,
+             struct blob *b)
+{
+  static char *const default_env[] = { (char *) DEFAULT_PATH, NULL };
+  static char *const default_cmd[] = { (char *) "/bin/sh", NULL };
+  time_t t = (time_t) img->created;
+  struct tm tm;
+  char created[32];
+  FILE *f = open_memstream (&b->json, &b->len);
+
+  if (f == NULL)
+    abort ();
+  gmtime_r (&t, &tm);
+  strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  fprintf (f, "{\"created\":\"%s\",\"architecture\":", created);
+  mk_json_string (f, mk_oci_goarch (img->arch));
+  fputs (",\"os\":\"linux\",\"config\":{\"Env\":", f);
+  json_strv (f, img->env ? img->env : default_env);
+  fputs (",\"Cmd\":", f);
+  json_strv (f, img->cmd ? img->cmd : default_cmd);
+  if (img->labels)
+    json_labels (f, img->labels);
+  fprintf (f, "},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
+              "\"history\":[{\"created\":\"%s\",\"created_by\":\"mkbase\"}]}",
+           l->sha256, created);
+  blob_finish (b, f);
+}
+
+static void
+make_manifest (const struct blob *config, const struct mk_oci_layer *l,
+               struct blob *b)
+{
+  FILE *f = open_memstream (&b->json, &b->len);
+  if (f == NULL)
+    abort ();
+  fprintf (f,
+           "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
+           "\"config\":{\"mediaType\":\"" MT_CONFIG "\",\"digest\":"
+           "\"sha256:%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" MT_LAYER
+           "\",\"digest\":\"sha256:%s\",\"size\":%llu}]}",
+           config->sha256, config->len, l->sha256,
+           (unsigned long long) l->size);
+  blob_finish (b, f);
+}
+
+static void
+make_index (const struct blob *manifest, struct blob *b)
+{
+  FILE *f = open_memstream (&b->json, &b->len);
+  if (f == NULL)
+    abort ();
+  fprintf (f,
+           "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":"
+           "[{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"sha256:%s\","
+           "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
+           "name\":\"latest\"}}]}",
+           manifest->sha256, manifest->len);
+  blob_finish (b, f);
+}
+
+/* A docker reference is lowercase [a-z0-9._-]. */
+static char *
+docker_name (const char *name)
+{
+  char *n = xstrdup (name);
+  for (char *p = n; *p; p++)
+    {
+      *p = (char) tolower ((unsigned char) *p);
+      if (!(isalnum ((unsigned char) *p) || strchr ("._-", *p)))
+        *p = '-';
+    }
+  return n;
+}
+
+static void
+make_docker_manifest (const struct mk_oci_image *img, const struct blob *config,
+                      const struct mk_oci_layer *l, struct blob *b)
+{
+  cleanup_free char *name = docker_name (img->name);
+  cleanup_free char *tag = xasprintf ("%s:latest", name);
+  FILE *f = open_memstream (&b->json, &b->len);
+  if (f == NULL)
+    abort ();
+  fprintf (f, "[{\"Config\":\"%s.json\",\"RepoTags\":[", config->sha256);
+  mk_json_string (f, tag);
+  fprintf (f, "],\"Layers\":[\"%s/layer.tar\"]}]", l->sha256);
+  blob_finish (b, f);
+}
+
+struct docs
+{
+  struct blob config, manifest, index, docker;
+};
+
+static void
+docs_free (struct docs *d)
+{
+  blob_free (&d->config);
+  blob_free (&d->manifest);
+  blob_free (&d->index);
+  blob_free (&d->docker);
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* One member of an archive or file of the layout: JSON from memory, or
+ * the layer from its file. */
+struct member
+{
+  char *name;
+  const struct blob *blob;      /* or */
+  const struct mk_oci_layer *layer;
+  bool dir;
+};
+
+static int
+copy_layer (const struct mk_oci_layer *l, int out, struct archive *a,
+            mk_error_t *err)
+{
+  cleanup_close int fd = open (l->path, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = xmalloc (COPY_BUF);
+  uint64_t left = l->size;
+
+  if (fd < 0)
+    return mk_make_error (err, errno, "open `%s`", l->path);
+  while (left > 0)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (
+          read (fd, buf, left < COPY_BUF ? (size_t) left : COPY_BUF));
+      if (n <= 0)
+        return mk_make_error (err, n < 0 ? errno : EIO, "read `%s`", l->path);
+      if (a ? archive_write_data (a, buf, (size_t) n) != n
+            : mk_write_all (out, buf, (size_t) n, err, l->path) < 0)
+        return a ? mk_make_error (err, 0, "write: %s", archive_error_string (a))
+                 : -1;
+      left -= (uint64_t) n;
+    }
+  return 0;
+}
+
+static int
+write_member (struct archive *a, struct archive_entry *ae,
+              const struct member *m, int64_t mtime, mk_error_t *err)
+{
+  archive_entry_clear (ae);
+  archive_entry_copy_pathname (ae, m->name);
+  archive_entry_set_mode (ae, m->dir ? (S_IFDIR | 0755) : (S_IFREG | 0644));
+  archive_entry_set_uid (ae, 0);
+  archive_entry_set_gid (ae, 0);
+  archive_entry_set_mtime (ae, mtime, 0);
+  archive_entry_set_size (ae, m->dir ? 0
+                              : m->blob ? (la_int64_t) m->blob->len
+                                        : (la_int64_t) m->layer->size);
+  if (archive_write_header (a, ae) != ARCHIVE_OK)
+    return mk_make_error (err, 0, "write: %s", archive_error_string (a));
+  if (m->blob && archive_write_data (a, m->blob->json, m->blob->len)
+                     != (la_ssize_t) m->blob->len)
+    return mk_make_error (err, 0, "write: %s", archive_error_string (a));
+  if (m->layer)
+    return copy_layer (m->layer, -1, a, err);
+  return 0;
+}
+
+static int
+write_archive (const char *path, const struct member *m, size_t n,
+               int64_t mtime, mk_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  struct archive *a;
+  struct archive_entry *ae;
+  int fd = mk_atomic_open (path, &tmp, err);
+  int r = 0;
+
+  if (fd < 0)
+    return -1;
+  a = archive_write_new ();
+  ae = archive_entry_new ();
+  if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+      || archive_write_open_fd (a, fd) != ARCHIVE_OK)
+    r = mk_make_error (err, 0, "`%s`: %s", path, archive_error_string (a));
+  for (size_t i = 0; r == 0 && i < n; i++)
+    r = write_member (a, ae, &m[i], mtime, err);
+  if (r == 0 && archive_write_close (a) != ARCHIVE_OK)
+    r = mk_make_error (err, 0, "`%s`: %s", path, archive_error_string (a));
+  archive_entry_free (ae);
+  archive_write_free (a);
+  if (r < 0)
+    {
+      mk_atomic_abort (fd, tmp);
+      return mk_error_wrap (err, "%s", path);
+    }
+  return mk_atomic_commit (fd, tmp, path, err);
+}
+
+/* The members of an OCI layout, in bytewise order. */
+static size_t
+layout_members (const struct docs *d, const struct mk_oci_layer *l,
+                struct member m[7])
+{
+  size_t n = 0;
+  static const struct blob oci_layout
+      = { .json = (char *) "{\"imageLayoutVersion\":\"1.0.0\"}",
+          .len = sizeof "{\"imageLayoutVersion\":\"1.0.0\"}" - 1 };
+  const struct blob *blobs[] = { &d->config, &d->manifest };
+
+  m[n++] = (struct member){ .name = xstrdup ("blobs/"), .dir = true };
+  m[n++] = (struct member){ .name = xstrdup ("blobs/sha256/"), .dir = true };
+  m[n++] = (struct member){ .name = xasprintf ("blobs/sha256/%s", l->sha256),
+                            .layer = l };
+  for (size_t i = 0; i < ARRAY_SIZE (blobs); i++)
+    m[n++] = (struct member){ .name = xasprintf ("blobs/sha256/%s",
+                                                 blobs[i]->sha256),
+                              .blob = blobs[i] };
+  m[n++] = (struct member){ .name = xstrdup ("index.json"), .blob = &d->index };
+  m[n++] = (struct member){ .name = xstrdup ("oci-layout"), .blob = &oci_layout };
+  /* Bytewise order of the three blob names. */
+  for (size_t i = 2; i < 5; i++)
+    for (size_t j = i + 1; j < 5; j++)
+      if (strcmp (m[i].name, m[j].name) > 0)
+        {
+          struct member t = m[i];
+          m[i] = m[j];
+          m[j] = t;
+        }
+  return n;
+}
+
+static void
+members_free (struct member *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (m[i].name);
+}
+
+static int
+write_file_at (int dirfd, const struct member *m, mk_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (m->dir)
+    return mkdirat (dirfd, m->name, 0755) < 0
+               ? mk_make_error (err, errno, "mkdir `%s`", m->name)
+               : 0;
+  fd = openat (dirfd, m->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return mk_make_error (err, errno, "create `%s`", m->name);
+  if (m->blob)
+    return mk_write_all (fd, m->blob->json, m->blob->len, err, m->name);
+  return copy_layer (m->layer, fd, NULL, err);
+}
+
+/* Fill a temporary directory next to `path`, then put it in place: an
+ * atomic exchange with an older layout, which is removed after. */
+static int
+write_layout (const char *path, const struct member *m, size_t n,
+              mk_error_t *err)
+{
+  cleanup_free char *parent = xstrdup (path);
+  cleanup_free char *tmp = NULL;
+  cleanup_close int dirfd = -1;
+  char *slash = strrchr (parent, '/');
+  int r = 0;
+
+  if (slash)
+    *slash = '\0';
+  if (mk_mkdtemp (slash ? parent : ".", ".mkbase-oci", &tmp, err) < 0)
+    return -1;
+  dirfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0 || fchmod (dirfd, 0755) < 0)
+    r = mk_make_error (err, errno, "open `%s`", tmp);
+  for (size_t i = 0; r == 0 && i < n; i++)
+    r = write_file_at (dirfd, &m[i], err);
+  if (r == 0 && syncfs (dirfd) < 0)
+    r = mk_make_error (err, errno, "sync `%s`", tmp);
+  if (r == 0 && renameat2 (AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) < 0)
+    {
+      if (errno != ENOENT)
+        r = mk_make_error (err, errno, "replace `%s`", path);
+      else if (rename (tmp, path) < 0)
+        r = mk_make_error (err, errno, "rename into `%s`", path);
+    }
+  /* tmp now holds the old layout, or our partial one on failure. */
+  mk_at_rmtree (AT_FDCWD, tmp);
+  return r < 0 ? mk_error_wrap (err, "%s", path) : 0;
+}
+
+static int
+write_docker (const char *path, const struct docs *d,
+              const struct mk_oci_layer *l, int64_t mtime, mk_error_t *err)
+{
+  struct member m[4];
+  size_t n = 0;
+  int r;
+  m[n++] = (struct member){ .name = xasprintf ("%s.json", d->config.sha256),
+                            .blob = &d->config };
+  m[n++] = (struct member){ .name = xasprintf ("%s/", l->sha256), .dir = true };
+  m[n++] = (struct member){ .name = xasprintf ("%s/layer.tar", l->sha256),
+                            .layer = l };
+  m[n++] = (struct member){ .name = xstrdup ("manifest.json"),
+                            .blob = &d->docker };
+  if (strcmp (m[0].name, m[1].name) > 0)
+    {
+      struct member t = m[0];
+      m[0] = m[1], m[1] = m[2], m[2] = t;
+    }
+  r = write_archive (path, m, n, mtime, err);
+  members_free (m, n);
+  return r;
+}
+
+int
+mk_oci_write (const struct mk_oci_image *img,
+              const struct mk_oci_layer *layer, const char *stem,
+              unsigned formats, mk_error_t *err)
+{
+  struct docs d = { 0 };
+  struct member m[7];
+  size_t n;
+  int r = 0;
+
+  make_config (img, layer, &d.config);
+  make_manifest (&d.config, layer, &d.manifest);
+  make_index (&d.manifest, &d.index);
+  make_docker_manifest (img, &d.config, layer, &d.docker);
+  n = layout_members (&d, layer, m);
+  if (formats & MK_OCI_LAYOUT)
+    {
+      cleanup_free char *path = xasprintf ("%s.oci", stem);
+      r = write_layout (path, m, n, err);
+    }
+  if (r == 0 && (formats & MK_OCI_ARCHIVE))
+    {
+      cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
+      r = write_archive (path, m, n, img->created, err);
+    }
+  if (r == 0 && (formats & MK_OCI_DOCKER))
+    {
+      cleanup_free char *path = xasprintf ("%s.docker.tar", stem);
+      r = write_docker (path, &d, layer, img->created, err);
+    }
+  members_free (m, n);
+  docs_free (&d);
+  return r;
+}
