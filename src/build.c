@@ -28,6 +28,13 @@
 #include "util.h"
 #include "digest.h"
 
+/* What the SBOM needs from each package's header, kept from the unpack
+ * pass so no package is opened twice. */
+struct pkg_meta
+{
+  char *license, *vendor, *summary, *url;
+};
+
 struct build
 {
   const struct mk_build_opts *opts;
@@ -43,6 +50,7 @@ struct build
   int64_t max_buildtime;
   struct mk_prune_stats pruned;
   double t_start, t_phase[6];
+  struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
 };
 
@@ -187,6 +195,7 @@ unpack_all (struct build *b, mk_error_t *err)
   int r = -1;
 
   b->sha256 = xcalloc (b->pkgs->n, sizeof (char *));
+  b->meta = xcalloc (b->pkgs->n, sizeof *b->meta);
   for (size_t i = 0; i < b->pkgs->n; i++)
     {
       const struct mk_pkg *p = &b->pkgs->pkgs[i];
@@ -203,6 +212,11 @@ unpack_all (struct build *b, mk_error_t *err)
         }
       if (check_identity (p, rpm, err) < 0)
         goto done;
+      b->meta[i] = (struct pkg_meta){
+        .license = xstrdup (mk_rpm_license (rpm)),
+        .vendor = xstrdup (mk_rpm_vendor (rpm)),
+        .summary = xstrdup (mk_rpm_summary (rpm)),
+        .url = xstrdup (mk_rpm_url (rpm)) };
       if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
         b->max_buildtime = mk_rpm_buildtime (rpm);
       if (mk_unpacker_add (u, rpm, err) < 0)
@@ -270,6 +284,14 @@ build_cleanup (struct build *b)
   for (size_t i = 0; b->sha256 && i < b->pkgs->n; i++)
     free (b->sha256[i]);
   free (b->sha256);
+  for (size_t i = 0; b->meta && i < b->pkgs->n; i++)
+    {
+      free (b->meta[i].license);
+      free (b->meta[i].vendor);
+      free (b->meta[i].summary);
+      free (b->meta[i].url);
+    }
+  free (b->meta);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
   mk_repos_free (b->repos);
@@ -397,31 +419,21 @@ write_sbom (struct build *b, const struct mk_oci_layer *layer, int64_t sde,
 {
   size_t n = b->pkgs->n;
   cleanup_free struct mk_sbom_pkg *pk = xcalloc (n + 1, sizeof *pk);
-  struct mk_rpm **rpms = xcalloc (n + 1, sizeof *rpms);
   cleanup_free char *path = xasprintf ("%s.spdx.json", stem);
   struct mk_sbom s = { .name = b->recipe->name, .image_sha256 = layer->sha256,
                        .created = sde, .tool = "mkbase-" MK_VERSION,
                        .pkgs = pk, .n = n };
-  int r = 0;
 
-  for (size_t i = 0; r == 0 && i < n; i++)
+  for (size_t i = 0; i < n; i++)
     {
       const struct mk_pkg *p = &b->pkgs->pkgs[i];
-      r = mk_rpm_open (p->path, NULL, &rpms[i], err);
-      if (r < 0)
-        break;
       pk[i] = (struct mk_sbom_pkg){
         .name = p->name, .evr = p->evr, .arch = p->arch, .nevra = p->nevra,
-        .license = mk_rpm_license (rpms[i]), .vendor = mk_rpm_vendor (rpms[i]),
-        .summary = mk_rpm_summary (rpms[i]), .url = mk_rpm_url (rpms[i]),
+        .license = b->meta[i].license, .vendor = b->meta[i].vendor,
+        .summary = b->meta[i].summary, .url = b->meta[i].url,
         .sha256 = b->sha256[i] };
     }
-  if (r == 0)
-    r = mk_sbom_write (&s, path, err);
-  for (size_t i = 0; i < n; i++)
-    mk_rpm_close (rpms[i]);
-  free (rpms);
-  return r;
+  return mk_sbom_write (&s, path, err);
 }
 
 /* Everything written next to the image once the tar is in place: the

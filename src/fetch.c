@@ -147,8 +147,13 @@ on_data (char *buf, size_t size, size_t nmemb, void *data)
       x->oversize = true;
       return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
     }
-  if (mk_write_all (x->fd, buf, len, &(mk_error_t){ NULL }, x->part) < 0)
-    return 0;
+  for (size_t off = 0; off < len;)
+    {
+      ssize_t w = TEMP_FAILURE_RETRY (write (x->fd, buf + off, len - off));
+      if (w < 0)
+        return 0; /* aborts with CURLE_WRITE_ERROR; errno is in errbuf */
+      off += (size_t) w;
+    }
   mk_digest_add (x->digest, buf, len);
   x->have += len;
   f->got += len;
