@@ -21,51 +21,19 @@
 #define fail(err, errnum, ...)                                                \
   mk_make_error_code (err, MK_EXIT_RUNNER, errnum, __VA_ARGS__)
 
-static char *
-cache_root (void)
-{
-  const char *e = getenv ("MKBASE_CACHE");
-  if (e && *e)
-    return xstrdup (e);
-  if (geteuid () == 0)
-    return xstrdup ("/var/cache/mkbase");
-  e = getenv ("XDG_CACHE_HOME");
-  if (e && *e == '/')
-    return xasprintf ("%s/mkbase", e);
-  e = getenv ("HOME");
-  if (e && *e == '/')
-    return xasprintf ("%s/.cache/mkbase", e);
-  return NULL;
-}
-
-/* mkdir -p, the last component 0700. */
-static int
-make_dirs (const char *path, mk_error_t *err)
-{
-  cleanup_free char *p = xstrdup (path);
-  for (char *s = strchr (p + 1, '/'); s; s = strchr (s + 1, '/'))
-    {
-      *s = '\0';
-      if (mkdir (p, 0755) < 0 && errno != EEXIST)
-        return fail (err, errno, "create `%s`", p);
-      *s = '/';
-    }
-  if (mkdir (p, 0700) < 0 && errno != EEXIST)
-    return fail (err, errno, "create `%s`", p);
-  return 0;
-}
-
 int
 mk_image_cache_dir (char **images, mk_error_t *err)
 {
-  cleanup_free char *root = cache_root ();
+  cleanup_free char *root = mk_cache_root ();
   char *dir;
   if (root == NULL)
     return fail (err, 0, "%s",
                  "no cache directory: set MKBASE_CACHE or HOME");
   dir = xasprintf ("%s/images", root);
-  if (make_dirs (dir, err) < 0)
+  /* 0700: set-uid files in the cache are out of other users' reach. */
+  if (mk_mkdir_p (dir, 0700, err) < 0)
     {
+      (*err)->exit_code = MK_EXIT_RUNNER;
       free (dir);
       return -1;
     }

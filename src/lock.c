@@ -180,20 +180,10 @@ mk_lock_write (const struct mk_recipe *r, const struct mk_pkglist *l,
                const char *path, mk_error_t *err)
 {
   cleanup_free char *text = NULL;
-  cleanup_free char *tmp = NULL;
-  int fd;
 
   if (lock_text (r, l, &text, err) < 0)
     return -1;
-  fd = mk_atomic_open (path, &tmp, err);
-  if (fd < 0)
-    return -1;
-  if (mk_write_all (fd, text, strlen (text), err, path) < 0)
-    {
-      mk_atomic_abort (fd, tmp);
-      return -1;
-    }
-  return mk_atomic_commit (fd, tmp, path, err);
+  return mk_write_file_atomic (path, text, strlen (text), err);
 }
 
 /* ---- reading ------------------------------------------------------------ */

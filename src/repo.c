@@ -64,40 +64,6 @@ mk_repo_local_dir (const struct mk_recipe *r, const struct mk_repo_conf *repo,
   return 0;
 }
 
-static char *
-default_cache (void)
-{
-  const char *e = getenv ("MKBASE_CACHE");
-  if (e && *e)
-    return xstrdup (e);
-  if (geteuid () == 0)
-    return xstrdup ("/var/cache/mkbase");
-  e = getenv ("XDG_CACHE_HOME");
-  if (e && *e == '/')
-    return xasprintf ("%s/mkbase", e);
-  e = getenv ("HOME");
-  if (e && *e == '/')
-    return xasprintf ("%s/.cache/mkbase", e);
-  return NULL;
-}
-
-/* mkdir -p with private (0700) directories. */
-static int
-make_dirs (const char *path, mk_error_t *err)
-{
-  cleanup_free char *p = xstrdup (path);
-  for (char *s = strchr (p + 1, '/'); s; s = strchr (s + 1, '/'))
-    {
-      *s = '\0';
-      if (mkdir (p, 0700) < 0 && errno != EEXIST)
-        return mk_make_error (err, errno, "create `%s`", p);
-      *s = '/';
-    }
-  if (mkdir (p, 0700) < 0 && errno != EEXIST)
-    return mk_make_error (err, errno, "create `%s`", p);
-  return 0;
-}
-
 /* The cache must be ours: a cache another user can write to could hand us
  * packages it altered (they are verified again, but metadata expiry and
  * the keyring are not). */
@@ -283,7 +249,7 @@ sync_md_file (struct mk_repo *rp, const char *repomd, const char *type,
       struct mk_fetch_opts fo = fetch_opts (rp, 1);
       cleanup_free char *dir = xstrndup (dest, (size_t) (strrchr (dest, '/')
                                                          - dest));
-      if (make_dirs (dir, err) < 0 || mk_fetch_all (&it, 1, &fo, err) < 0)
+      if (mk_mkdir_p (dir, 0700, err) < 0 || mk_fetch_all (&it, 1, &fo, err) < 0)
         {
           mk_error_wrap (err, "repo `%s`", rp->conf->id);
           goto done;
@@ -314,7 +280,7 @@ sync_remote (const struct mk_recipe *r, struct mk_repo *rp,
       mk_digest_add (d, ml, strlen (ml));
       h = mk_digest_finish (d);
       cachedir = xasprintf ("%s/repos/%s-%.16s", rs->cache, c->id, h);
-      if (make_dirs (cachedir, err) < 0
+      if (mk_mkdir_p (cachedir, 0700, err) < 0
           || read_mirrorlist (r, rp, cachedir, o, err) < 0)
         return -1;
       if (rp->urls == NULL)
@@ -330,7 +296,7 @@ sync_remote (const struct mk_recipe *r, struct mk_repo *rp,
     }
   rp->dir = xstrdup (cachedir);
   repodata = xasprintf ("%s/repodata", cachedir);
-  if (make_dirs (repodata, err) < 0)
+  if (mk_mkdir_p (repodata, 0700, err) < 0)
     return -1;
   repomd = xasprintf ("%s/repomd.xml", repodata);
   asc = xasprintf ("%s/repomd.xml.asc", repodata);
@@ -400,7 +366,7 @@ load_keys (const struct mk_recipe *r, struct mk_repo *rp,
           dir = xasprintf ("%s/keys", rs->cache);
           dest = xasprintf ("%s/%.32s.asc", dir, h);
           /* A key URL is fetched once; it is not metadata that expires. */
-          if (make_dirs (dir, err) < 0)
+          if (mk_mkdir_p (dir, 0700, err) < 0)
             rr = -1;
           else if (access (dest, F_OK) < 0)
             rr = o->offline
@@ -430,11 +396,11 @@ static int
 open_cache (struct mk_repos *rs, const struct mk_repo_opts *o,
             mk_error_t *err)
 {
-  rs->cache = o->cache ? xstrdup (o->cache) : default_cache ();
+  rs->cache = o->cache ? xstrdup (o->cache) : mk_cache_root ();
   if (rs->cache == NULL)
     return mk_make_error (err, 0, "no cache directory: use --cache DIR or "
                                   "set HOME");
-  if (make_dirs (rs->cache, err) < 0)
+  if (mk_mkdir_p (rs->cache, 0700, err) < 0)
     return -1;
   return check_cache_owner (rs->cache, err);
 }
@@ -532,7 +498,7 @@ plan_package (struct mk_repo *rp, struct mk_pkg *p, struct mk_fetch_item *it,
     return mk_make_error (err, 0, "--offline: %s is not in the cache (%s)",
                           p->nevra, dest);
   dir = xstrndup (dest, (size_t) (strrchr (dest, '/') - dest));
-  if (make_dirs (dir, err) < 0)
+  if (mk_mkdir_p (dir, 0700, err) < 0)
     return -1;
   it[(*n)++] = (struct mk_fetch_item){
     .bases = rp->urls, .rel = p->location, .dest = p->path,

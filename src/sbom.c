@@ -515,15 +515,5 @@ int
 mk_sbom_write (struct mk_sbom *s, const char *path, mk_error_t *err)
 {
   cleanup_free char *text = sbom_text (s);
-  cleanup_free char *tmp = NULL;
-  int fd = mk_atomic_open (path, &tmp, err);
-
-  if (fd < 0)
-    return -1;
-  if (mk_write_all (fd, text, strlen (text), err, path) < 0)
-    {
-      mk_atomic_abort (fd, tmp);
-      return -1;
-    }
-  return mk_atomic_commit (fd, tmp, path, err);
+  return mk_write_file_atomic (path, text, strlen (text), err);
 }

@@ -437,6 +437,55 @@ mk_atomic_abort (int fd, const char *tmp)
     unlink (tmp);
 }
 
+int
+mk_write_file_atomic (const char *path, const char *data, size_t len,
+                      mk_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  int fd = mk_atomic_open (path, &tmp, err);
+  if (fd < 0)
+    return -1;
+  if (mk_write_all (fd, data, len, err, path) < 0)
+    {
+      mk_atomic_abort (fd, tmp);
+      return -1;
+    }
+  return mk_atomic_commit (fd, tmp, path, err);
+}
+
+int
+mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err)
+{
+  cleanup_free char *p = xstrdup (path);
+  for (char *s = strchr (p + 1, '/'); s; s = strchr (s + 1, '/'))
+    {
+      *s = '\0';
+      if (mkdir (p, mode) < 0 && errno != EEXIST)
+        return mk_make_error (err, errno, "create `%s`", p);
+      *s = '/';
+    }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return mk_make_error (err, errno, "create `%s`", p);
+  return 0;
+}
+
+char *
+mk_cache_root (void)
+{
+  const char *e = getenv ("MKBASE_CACHE");
+  if (e && *e)
+    return xstrdup (e);
+  if (geteuid () == 0)
+    return xstrdup ("/var/cache/mkbase");
+  e = getenv ("XDG_CACHE_HOME");
+  if (e && *e == '/')
+    return xasprintf ("%s/mkbase", e);
+  e = getenv ("HOME");
+  if (e && *e == '/')
+    return xasprintf ("%s/.cache/mkbase", e);
+  return NULL;
+}
+
 static volatile sig_atomic_t interrupted_by;
 
 static void

@@ -154,6 +154,17 @@ int mk_atomic_open (const char *path, char **tmp_out, mk_error_t *err);
 int mk_atomic_commit (int fd, const char *tmp, const char *path,
                       mk_error_t *err);
 void mk_atomic_abort (int fd, const char *tmp);
+/* The three steps above for a buffer already in memory. */
+int mk_write_file_atomic (const char *path, const char *data, size_t len,
+                          mk_error_t *err);
+
+/* mkdir -p: every missing component is created with `mode`. */
+int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
+
+/* The cache root shared by the download cache and the image cache:
+ * $MKBASE_CACHE, else /var/cache/mkbase as root, else $XDG_CACHE_HOME/mkbase
+ * or ~/.cache/mkbase; NULL when none can be found.  Caller frees. */
+char *mk_cache_root (void);
 
 /* Interrupt handling: SIGINT/SIGTERM/SIGHUP set a flag that long loops poll
  * so temporary files and staging trees are removed before exiting. */
