@@ -662,18 +662,50 @@ mk_rpm_payload_next (struct mk_rpm *p, size_t *index, bool *has_content,
   return 1;
 }
 
+/* Copy the current entry's content to fd ourselves (not through
+ * rpmfiArchiveReadToFile) so a failed write reports its own errno, and
+ * check the file digest from the header as the bytes go by. */
 int
 mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
 {
-  FD_t wfd = fdDup (fd);
-  int rc;
-  if (wfd == NULL)
-    return mk_make_error (err, errno, "%s: dup", p->path);
-  rc = rpmfiArchiveReadToFile (p->archive, wfd, 0);
-  if (Fclose (wfd) != 0 && rc == 0)
-    return mk_make_error (err, errno, "%s: write", p->path);
-  if (rc != 0)
-    return payload_error (p, rc, err);
+  int ix = rpmfiFX (p->archive);
+  const struct mk_rpm_file *f = &p->f[ix];
+  int algo = rpmfilesDigestAlgo (p->files);
+  DIGEST_CTX ctx = f->digest[0] ? rpmDigestInit (algo, RPMDIGEST_NONE) : NULL;
+  cleanup_free char *buf = xmalloc (1 << 17);
+  cleanup_free char *got = NULL;
+  uint64_t left = f->size;
+  void *hex = NULL;
+
+  while (left > 0)
+    {
+      ssize_t n = rpmfiArchiveRead (p->archive, buf,
+                                    left < (1 << 17) ? (size_t) left
+                                                     : (size_t) 1 << 17);
+      if (n <= 0)
+        {
+          if (ctx)
+            rpmDigestFinal (ctx, NULL, NULL, 0);
+          return mk_make_error (err, 0, "%s: payload: `%s` is truncated",
+                                p->path, f->path);
+        }
+      if (mk_write_all (fd, buf, (size_t) n, err, f->path) < 0)
+        {
+          if (ctx)
+            rpmDigestFinal (ctx, NULL, NULL, 0);
+          return mk_error_wrap (err, "%s: unpacking", p->path);
+        }
+      if (ctx)
+        rpmDigestUpdate (ctx, buf, (size_t) n);
+      left -= (uint64_t) n;
+    }
+  if (ctx == NULL)
+    return 0;
+  rpmDigestFinal (ctx, &hex, NULL, 1);
+  got = hex;
+  if (strcmp (got, f->digest) != 0)
+    return mk_make_error (err, 0, "%s: `%s`: digest mismatch (corrupted "
+                                  "package)", p->path, f->path);
   return 0;
 }
 
