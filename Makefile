@@ -11,6 +11,7 @@ BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/mkbase
 DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl
 CC ?= cc
@@ -62,7 +63,8 @@ LIB_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all asan check demo deps install uninstall clean check-boundaries unit
+.PHONY: all asan check demo deps install uninstall clean check-boundaries unit \
+        fuzz fuzz-smoke valgrind
 
 all: $(OUT)/mkbase $(OUT)/mkbase-core $(UNIT_BINS)
 
@@ -123,6 +125,44 @@ check: all check-boundaries
 check-boundaries:
 	@tests/check-boundaries.sh
 
+# libFuzzer targets (clang): one per parser, linked with every module
+# except main.c/core.c, built with ASan+UBSan.  `make fuzz-smoke` runs each
+# for FUZZ_SECONDS from its seeds in tests/fuzz/corpus/ (and, for the rpm
+# reader, the packages of ../shared/corpus/rpm-testdata, read in place).
+FUZZ_SECONDS ?= 15
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined $(PKG_CFLAGS) -I$(FUZZ_OUT)/gen \
+              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_VERSION='"$(VERSION)"'
+FUZZ_OUT := out/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS))
+
+$(FUZZ_OUT)/gen/seccomp-bpf.h: $(OUT)/gen/seccomp-bpf.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(FUZZ_OUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(FUZZ_OUT)/gen/seccomp-bpf.h | deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Isrc -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) -lpthread
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz
+	@tests/fuzz/smoke.sh $(FUZZ_OUT) $(FUZZ_SECONDS)
+
+# The integration tests under valgrind's memcheck (mkbase-core, which does
+# all the parsing and unpacking); a definite leak or a memory error fails.
+valgrind: all
+	@MKBASE_OUT=$(OUT) tests/valgrind.sh
+
 # The sample repository always goes to out/demo-repo: recipes/demo.conf
 # names it relative to itself.
 demo: all
@@ -136,10 +176,12 @@ install: $(OUT)/mkbase $(OUT)/mkbase-core
 	install -D -m 0755 $(OUT)/mkbase-core $(DESTDIR)$(LIBEXECDIR)/mkbase-core
 	install -d $(DESTDIR)$(DATADIR)/profiles
 	install -m 0644 profiles/*.conf $(DESTDIR)$(DATADIR)/profiles/
-	if [ -f docs/mkbase.1 ]; then install -D -m 0644 docs/mkbase.1 $(DESTDIR)$(MANDIR)/man1/mkbase.1; fi
+	install -D -m 0644 docs/mkbase.1 $(DESTDIR)$(MANDIR)/man1/mkbase.1
+	install -D -m 0644 docs/mkbase.bash-completion $(DESTDIR)$(BASHCOMPDIR)/mkbase
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mkbase $(DESTDIR)$(MANDIR)/man1/mkbase.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/mkbase
 	rm -rf $(DESTDIR)$(LIBEXECDIR)
 	rm -rf $(DESTDIR)$(DATADIR)
 

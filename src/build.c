@@ -19,6 +19,7 @@
 #include "pack.h"
 #include "prune.h"
 #include "recipe.h"
+#include "record.h"
 #include "repo.h"
 #include "rpm.h"
 #include "solve.h"
@@ -27,6 +28,7 @@
 #include "unpack.h"
 #include "util.h"
 #include "digest.h"
+#include "json.h"
 
 /* What the SBOM needs from each package's header, kept from the unpack
  * pass so no package is opened twice. */
@@ -49,6 +51,8 @@ struct build
   struct mk_tree *tree;
   int64_t max_buildtime;
   struct mk_prune_stats pruned;
+  struct mk_prune_rule_stat *rules; /* what each prune rule removed */
+  size_t n_rules;
   double t_start, t_phase[6];
   struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
@@ -108,6 +112,15 @@ choose_output (struct build *b, mk_error_t *err)
     return mk_make_error_code (err, MK_EXIT_USAGE, 0,
                                "output `%s`: must end in .tar, .tar.gz, .tgz, "
                                ".tar.zst or .tar.xz", b->output);
+  /* Say so now, not after a minute of unpacking. */
+  {
+    const char *slash = strrchr (b->output, '/');
+    cleanup_free char *dir = slash ? xstrndup (b->output, (size_t) (slash
+                                                             - b->output))
+                                   : xstrdup (".");
+    if (access (*dir ? dir : "/", W_OK | X_OK) < 0)
+      return mk_make_error (err, errno, "output directory `%s`", dir);
+  }
   return 0;
 }
 
@@ -203,6 +216,7 @@ unpack_all (struct build *b, mk_error_t *err)
       if (mk_check_interrupt (err) < 0)
         goto done;
       mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n, p->nevra);
+      mk_progress ("unpack", i, b->pkgs->n);
       if (verify_package_file (b, i, err) < 0)
         goto done;
       if (mk_rpm_open (p->path, package_keys (b, p), &rpm, err) < 0)
@@ -222,6 +236,7 @@ unpack_all (struct build *b, mk_error_t *err)
       if (mk_unpacker_add (u, rpm, err) < 0)
         goto done;
     }
+  mk_progress_done ("unpack", b->pkgs->n);
   r = mk_unpacker_finish (u, err);
 done:
   mk_unpacker_free (u);
@@ -292,10 +307,40 @@ build_cleanup (struct build *b)
       free (b->meta[i].url);
     }
   free (b->meta);
+  mk_prune_rule_stats_free (b->rules, b->n_rules);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
   mk_repos_free (b->repos);
   mk_recipe_free (b->recipe);
+}
+
+static const char *const phase_names[] = { "resolve", "download", "unpack",
+                                            "prune", "pack" };
+
+/* --json: one document on stdout instead of the sha256sum line. */
+static void
+print_json_summary (struct build *b, const struct mk_pack_result *res)
+{
+  cleanup_free char *record = mk_record_path (b->output);
+  cleanup_free char *packages = packages_path (b->output);
+
+  fputs ("{\"sha256\": ", stdout);
+  mk_json_string (stdout, res->sha256);
+  fputs (", \"output\": ", stdout);
+  mk_json_string (stdout, b->output);
+  fputs (", \"packages_file\": ", stdout);
+  mk_json_string (stdout, packages);
+  fputs (", \"record\": ", stdout);
+  mk_json_string (stdout, record);
+  printf (", \"packages\": %zu, \"entries\": %" PRIu64 ", \"bytes\": %"
+          PRIu64 ", \"pruned_entries\": %" PRIu64 ", \"pruned_bytes\": %"
+          PRIu64 ", \"seconds\": {",
+          b->pkgs->n, res->entries, res->bytes, b->pruned.files,
+          b->pruned.bytes);
+  for (size_t i = 0; i < ARRAY_SIZE (phase_names); i++)
+    printf ("%s\"%s\": %.3f", i ? ", " : "", phase_names[i], b->t_phase[i]);
+  fputs ("}}\n", stdout);
+  fflush (stdout);
 }
 
 static void
@@ -310,6 +355,11 @@ print_summary (struct build *b, const struct mk_pack_result *res)
            "pack %.2fs",
            b->t_phase[PH_RESOLVE], b->t_phase[PH_FETCH], b->t_phase[PH_UNPACK],
            b->t_phase[PH_PRUNE], b->t_phase[PH_PACK]);
+  if (b->opts->json)
+    {
+      print_json_summary (b, res);
+      return;
+    }
   /* stdout: the sha256sum line, so `mkbase r.conf > SUMS` just works. */
   printf ("%s  %s\n", res->sha256, b->output);
   fflush (stdout);
@@ -436,8 +486,39 @@ write_sbom (struct build *b, const struct mk_oci_layer *layer, int64_t sde,
   return mk_sbom_write (&s, path, err);
 }
 
+/* The record `mkbase inspect` reads (record.h). */
+static int
+write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
+              const char *stem, mk_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s.record.json", stem);
+  const char *slash = strrchr (b->output, '/');
+  struct mk_record rec = {
+    .name = xstrdup (b->recipe->name),
+    .profile = xstrdup (b->recipe->profile->name),
+    .image = xstrdup (slash ? slash + 1 : b->output),
+    .sha256 = xstrdup (res->sha256), .source_date_epoch = sde };
+  int r;
+
+  mk_record_count (b->tree, &rec);
+  for (size_t i = 0; i < rec.n_pkgs && i < b->pkgs->n; i++)
+    rec.pkgs[i].sha256 = xstrdup (b->sha256[i]);
+  rec.rules = xcalloc (b->n_rules + 1, sizeof *rec.rules);
+  for (size_t i = 0; i < b->n_rules; i++)
+    if (b->rules[i].files)
+      rec.rules[rec.n_rules++] = (struct mk_record_rule){
+        .label = xstrdup (b->rules[i].label), .entries = b->rules[i].files,
+        .bytes = b->rules[i].bytes };
+  rec.pruned_entries = b->pruned.files;
+  rec.pruned_bytes = b->pruned.bytes;
+  r = mk_record_write (&rec, path, err);
+  mk_record_clear (&rec);
+  return r;
+}
+
 /* Everything written next to the image once the tar is in place: the
- * .packages list, the SPDX SBOM, and the OCI/docker formats asked for. */
+ * .packages list, the build record, the SPDX SBOM, and the OCI/docker
+ * formats asked for. */
 static int
 write_side_outputs (struct build *b, const struct mk_pack_result *res,
                     int64_t sde, mk_error_t *err)
@@ -452,6 +533,7 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
   int r;
 
   if (write_packages_file (b, err) < 0
+      || write_record (b, res, sde, stem, err) < 0
       || mk_oci_layer_open (b->output, res->sha256, &layer, err) < 0)
     return -1;
   r = write_sbom (b, &layer, sde, stem, err);
@@ -484,8 +566,8 @@ run_pipeline (struct build *b, mk_error_t *err)
     return -1;
   b->t_phase[PH_UNPACK] = now () - t;
   t = now ();
-  if (mk_prune_apply (b->tree, b->rootfd, b->recipe->profile, &b->pruned,
-                      err) < 0)
+  if (mk_prune_apply_rules (b->tree, b->rootfd, b->recipe->profile,
+                            &b->pruned, &b->rules, &b->n_rules, err) < 0)
     return -1;
   b->t_phase[PH_PRUNE] = now () - t;
   t = now ();
@@ -523,6 +605,35 @@ done:
   return r;
 }
 
+/* resolve --json: the package set in install order, and the totals. */
+static void
+print_resolve_json (const struct mk_pkglist *l)
+{
+  uint64_t dl = 0, inst = 0;
+  fputs ("{\"packages\": [", stdout);
+  for (size_t i = 0; i < l->n; i++)
+    {
+      const struct mk_pkg *p = &l->pkgs[i];
+      fputs (i ? ",\n  {\"name\": " : "\n  {\"name\": ", stdout);
+      mk_json_string (stdout, p->name);
+      fputs (", \"evr\": ", stdout);
+      mk_json_string (stdout, p->evr);
+      fputs (", \"arch\": ", stdout);
+      mk_json_string (stdout, p->arch);
+      fputs (", \"nevra\": ", stdout);
+      mk_json_string (stdout, p->nevra);
+      fputs (", \"repo\": ", stdout);
+      mk_json_string (stdout, p->repo_id);
+      printf (", \"download_size\": %" PRIu64 ", \"install_size\": %" PRIu64
+              "}", p->download_size, p->install_size);
+      dl += p->download_size;
+      inst += p->install_size;
+    }
+  printf ("\n], \"count\": %zu, \"download_size\": %" PRIu64
+          ", \"install_size\": %" PRIu64 "}\n", l->n, dl, inst);
+  fflush (stdout);
+}
+
 int
 mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
                   mk_error_t *err)
@@ -538,6 +649,11 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
       || mk_repos_open (r, &ro, &repos, err) < 0
       || mk_solve (r, repos, &l, err) < 0)
     return -1;
+  if (o->json)
+    {
+      print_resolve_json (l);
+      return 0;
+    }
   for (size_t i = 0; i < l->n; i++)
     {
       printf ("%-56s %-12s %10" PRIu64 "\n", l->pkgs[i].nevra,

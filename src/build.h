@@ -20,6 +20,7 @@ struct mk_build_opts
   const char *formats[8];     /* --format values (comma lists), in order */
   size_t n_formats;
   bool check_repro;           /* --check-repro */
+  bool json;                  /* --json: a JSON summary on stdout */
 };
 
 int mk_build_image (const char *recipe, const struct mk_build_opts *o,

@@ -13,6 +13,8 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -86,4 +88,50 @@ mk_image_import (const char *image, mk_error_t *err)
                              WIFEXITED (status) ? WEXITSTATUS (status)
                                                 : 128 + WTERMSIG (status),
                              0, "%s", "");
+}
+
+/* CVE-2019-5736: a container whose command is a script starting with
+ * `#!/proc/self/exe` makes the kernel execute the binary of the process
+ * that called execve, that is us, inside the container, where its other
+ * processes can open our /proc/PID/exe and later write through it to the
+ * host's binary.  Like runc, run from a sealed memfd copy of ourselves:
+ * /proc/self/exe is then an anonymous, write-sealed file.  Only as real
+ * root: a rootless container's root is the caller, who could overwrite a
+ * binary it owns anyway and cannot write one it does not. */
+int
+mk_core_seal_self (char **argv, mk_error_t *err)
+{
+  cleanup_close int self = -1, mfd = -1;
+  cleanup_free char *core = NULL;
+  struct stat st;
+  off_t off = 0;
+
+  if (geteuid () != 0)
+    return 0;
+  self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0)
+    return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
+                               "open /proc/self/exe");
+  {
+    /* tmpfs files answer F_GET_SEALS too: look for the write seal. */
+    int seals = fcntl (self, F_GET_SEALS);
+    if (seals >= 0 && (seals & F_SEAL_WRITE))
+      return 0; /* already the sealed copy */
+  }
+  /* The copy cannot find mkbase-core next to itself: say where it is. */
+  core = core_path ();
+  if (setenv ("MKBASE_CORE", core, 0) < 0 || fstat (self, &st) < 0)
+    return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "seal self");
+  mfd = memfd_create ("mkbase", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0)
+    return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "memfd_create");
+  while (off < st.st_size)
+    if (sendfile (mfd, self, &off, (size_t) (st.st_size - off)) <= 0)
+      return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
+                                 "copy /proc/self/exe");
+  if (fcntl (mfd, F_ADD_SEALS,
+             F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "seal the copy");
+  fexecve (mfd, argv, environ);
+  return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "exec the copy");
 }

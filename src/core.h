@@ -8,4 +8,9 @@
  * Returns only on failure. */
 int mk_core_exec (char **argv, mk_error_t *err);
 
+/* As root, re-execute from a write-sealed memfd copy of this binary (see
+ * core.c), unless already doing so.  Returns only if nothing was needed
+ * or on failure. */
+int mk_core_seal_self (char **argv, mk_error_t *err);
+
 #endif

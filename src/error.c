@@ -7,8 +7,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 int mk_verbosity = 1;
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+utf8_len (const unsigned char *s)
+{
+  size_t n;
+  if (s[0] < 0x80)
+    return 1;
+  if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+    n = 2;
+  else if ((s[0] & 0xf0) == 0xe0)
+    n = 3;
+  else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+    n = 4;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+  return n;
+}
+
+/* Messages carry names that come from packages and recipes: a newline in a
+ * file name must not forge a second "mkbase:" line, nor an escape sequence
+ * reach the terminal.  Control bytes and invalid UTF-8 become \xNN. */
+static void
+put_sanitized (FILE *f, const char *msg)
+{
+  const unsigned char *s = (const unsigned char *) msg;
+  while (*s)
+    {
+      size_t n = utf8_len (s);
+      if (n == 0 || *s < 0x20 || *s == 0x7f)
+        {
+          fprintf (f, "\\x%02x", *s);
+          s++;
+          continue;
+        }
+      fwrite (s, 1, n, f);
+      s += n;
+    }
+}
 
 static char *
 vformat (const char *fmt, va_list ap)
@@ -106,7 +150,9 @@ mk_error_print (mk_error_t *err)
   /* An empty message was printed already (by mkbase-core). */
   if (*err != NULL && (*err)->msg[0] != '\0')
     {
-      fprintf (stderr, "mkbase: %s\n", (*err)->msg);
+      fputs ("mkbase: ", stderr);
+      put_sanitized (stderr, (*err)->msg);
+      fputc ('\n', stderr);
     }
   if (*err != NULL)
     code = (*err)->exit_code;
@@ -117,9 +163,11 @@ mk_error_print (mk_error_t *err)
 static void
 vmessage (FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
+  char *m = vformat (fmt, ap);
   fputs (prefix, f);
-  vfprintf (f, fmt, ap);
+  put_sanitized (f, m);
   fputc ('\n', f);
+  free (m);
 }
 
 void
@@ -153,4 +201,50 @@ mk_debug (const char *fmt, ...)
   va_start (ap, fmt);
   vmessage (stderr, "mkbase: debug: ", fmt, ap);
   va_end (ap);
+}
+
+static int
+progress_tty (void)
+{
+  static int tty = -1;
+  if (tty < 0)
+    tty = isatty (STDERR_FILENO);
+  return tty && mk_verbosity >= 1;
+}
+
+static void
+draw (const char *phase, unsigned long done, unsigned long total)
+{
+  char bar[31];
+  int filled = total ? (int) (30.0 * (double) done / (double) total) : 30;
+  if (filled > 30)
+    filled = 30;
+  memset (bar, '=', (size_t) filled);
+  memset (bar + filled, ' ', (size_t) (30 - filled));
+  bar[30] = '\0';
+  fprintf (stderr, "\r%-8s [%s] %lu/%lu ", phase, bar, done, total);
+}
+
+void
+mk_progress (const char *phase, unsigned long done, unsigned long total)
+{
+  static struct timespec last;
+  struct timespec now;
+  if (!progress_tty ())
+    return;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  if ((now.tv_sec - last.tv_sec) * 1000000000L + (now.tv_nsec - last.tv_nsec)
+      < 100000000L)
+    return;
+  last = now;
+  draw (phase, done, total);
+}
+
+void
+mk_progress_done (const char *phase, unsigned long total)
+{
+  if (!progress_tty ())
+    return;
+  draw (phase, total, total);
+  fputc ('\n', stderr);
 }

@@ -60,4 +60,10 @@ void mk_warn (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void mk_info (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void mk_debug (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
+/* A one-line progress bar on a terminal ("unpack [=====     ] 12/58"),
+ * redrawn at most ten times a second; nothing when stderr is not a
+ * terminal or with -q.  mk_progress_done ends the line. */
+void mk_progress (const char *phase, unsigned long done, unsigned long total);
+void mk_progress_done (const char *phase, unsigned long total);
+
 #endif

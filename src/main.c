@@ -14,8 +14,11 @@
 #else
 #include "build.h"
 #include "compare.h"
+#include "diff.h"
 #include "image.h"
+#include "inspect.h"
 #include "lock.h"
+#include "why.h"
 #endif
 
 #ifndef MK_VERSION
@@ -34,8 +37,14 @@ static const char usage_text[]
       "                        -o names another)\n"
       "  run IMAGE [--] CMD    boot an image with the bundled runner\n"
       "                        (see `mkbase run --help`)\n"
+      "  inspect IMAGE         size by package and directory, what pruning\n"
+      "                        removed, file count\n"
+      "  why RECIPE PACKAGE    the dependency chain that pulled PACKAGE in\n"
+      "  diff IMAGE-A IMAGE-B  packages and files added, removed, changed\n"
+      "  help [COMMAND]        this help, or a command's\n"
       "\n"
-      "Options for build and resolve:\n"
+      "Options for build and resolve (`mkbase COMMAND --help` lists each\n"
+      "command's own):\n"
       "  -o, --output PATH     write the image here (default: the recipe's\n"
       "                        `output`, else out/<name>.tar; .tar.gz and\n"
       "                        .tar.zst compress)\n"
@@ -52,10 +61,13 @@ static const char usage_text[]
       "      --check-repro     build twice under varied conditions, compare\n"
       "                        (exit 1 and the first difference if they\n"
       "                        differ; see docs/reproducible.md)\n"
+      "      --json            machine-readable output on stdout\n"
       "  -q, --quiet           print errors only\n"
       "  -v, --verbose         print more detail\n"
       "  -h, --help            show this help\n"
       "  -V, --version         show the version\n"
+      "\n"
+      "See mkbase(1), docs/recipe.md and docs/profiles.md.\n"
       "\n"
       "Exit status: 0 success, 1 build failed, 2 dependency resolution\n"
       "failed, 3 invalid recipe or profile, 64 bad command line, 130/143\n"
@@ -72,6 +84,7 @@ enum
   OPT_LOCKED,
   OPT_FORMAT,
   OPT_CHECK_REPRO,
+  OPT_JSON,
 };
 
 static const struct option build_options[] = {
@@ -83,11 +96,97 @@ static const struct option build_options[] = {
   { "locked", no_argument, NULL, OPT_LOCKED },
   { "format", required_argument, NULL, OPT_FORMAT },
   { "check-repro", no_argument, NULL, OPT_CHECK_REPRO },
+  { "json", no_argument, NULL, OPT_JSON },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
+};
+
+/* Which options a command takes, beyond -q -v -h -V (always). */
+enum
+{
+  TAKES_OUTPUT = 1 << 0,
+  TAKES_BUILD = 1 << 1, /* --staging-dir --keep-staging --locked --format
+                         * --check-repro */
+  TAKES_REPOS = 1 << 2, /* --cache --offline */
+  TAKES_JSON = 1 << 3,
+};
+
+enum
+{
+  CMD_BUILD,
+  CMD_RESOLVE,
+  CMD_LOCK,
+  CMD_INSPECT,
+  CMD_WHY,
+  CMD_DIFF,
+};
+
+struct command
+{
+  const char *name;
+  int id;
+  int n_args;     /* positional arguments, exactly */
+  unsigned takes; /* TAKES_* */
+  const char *help;
+};
+
+static const char common_help[]
+    = "  -q, --quiet           print errors only\n"
+      "  -v, --verbose         print more detail\n"
+      "  -h, --help            show this help\n";
+
+static const struct command commands[] = {
+  { "build", CMD_BUILD, 1, TAKES_OUTPUT | TAKES_BUILD | TAKES_REPOS | TAKES_JSON,
+    "Usage: mkbase [build] [OPTIONS] RECIPE\n"
+    "Resolve, unpack, prune and pack RECIPE into an image.  stdout gets\n"
+    "`sha256  path`; next to the image go .packages, .record.json (for\n"
+    "`mkbase inspect`) and .spdx.json.\n\n"
+    "  -o, --output PATH     the image (.tar, .tar.gz/.tgz, .tar.zst, .tar.xz)\n"
+    "      --staging-dir DIR create the staging tree under DIR\n"
+    "      --keep-staging    leave the staging tree in place and print it\n"
+    "      --cache DIR       cache for remote repositories\n"
+    "      --offline         use the cache only; say what is missing\n"
+    "      --locked          install exactly the packages of the lock file\n"
+    "      --format LIST     also write oci, oci-archive, docker-archive\n"
+    "      --check-repro     build twice under varied conditions, compare\n"
+    "      --json            a JSON summary on stdout (sha256, paths, sizes,\n"
+    "                        phase times) instead of the sha256 line\n" },
+  { "resolve", CMD_RESOLVE, 1, TAKES_REPOS | TAKES_JSON,
+    "Usage: mkbase resolve [OPTIONS] RECIPE\n"
+    "Print the package set RECIPE resolves to, in install order: NEVRA,\n"
+    "repository and download size.\n\n"
+    "      --cache DIR       cache for remote repositories\n"
+    "      --offline         use the cache only; say what is missing\n"
+    "      --json            the package list as JSON\n" },
+  { "lock", CMD_LOCK, 1, TAKES_OUTPUT | TAKES_REPOS,
+    "Usage: mkbase lock [OPTIONS] RECIPE\n"
+    "Resolve RECIPE and write its lock file (RECIPE with .lock for .conf).\n\n"
+    "  -o, --output PATH     write the lock file here instead\n"
+    "      --cache DIR       cache for remote repositories\n"
+    "      --offline         use the cache only; say what is missing\n" },
+  { "inspect", CMD_INSPECT, 1, TAKES_JSON,
+    "Usage: mkbase inspect [OPTIONS] IMAGE\n"
+    "Show what is in IMAGE, largest first: size by top directory and file\n"
+    "count (from the tar), size by package and what each prune rule\n"
+    "removed (from the build record IMAGE's build left next to it).\n\n"
+    "      --json            the same as JSON\n" },
+  { "why", CMD_WHY, 2, TAKES_REPOS | TAKES_JSON,
+    "Usage: mkbase why [OPTIONS] RECIPE PACKAGE\n"
+    "Explain why PACKAGE is in RECIPE's package set: the chain of\n"
+    "dependencies from a package the recipe asks for, or the recipe line\n"
+    "that asks for it.\n\n"
+    "      --cache DIR       cache for remote repositories\n"
+    "      --offline         use the cache only; say what is missing\n"
+    "      --json            the chain as JSON\n" },
+  { "diff", CMD_DIFF, 2, TAKES_JSON,
+    "Usage: mkbase diff [OPTIONS] IMAGE-A IMAGE-B\n"
+    "Show the packages (from each image's .packages file) and the files\n"
+    "(from the tars) added, removed and changed from A to B, with size\n"
+    "deltas.\n\n"
+    "      --json            the same as JSON\n" },
 };
 
 static int
@@ -96,71 +195,172 @@ usage_error (mk_error_t *err, const char *what)
   return mk_make_error_code (err, MK_EXIT_USAGE, 0, "usage: %s", what);
 }
 
-/* Parse build/resolve options.  Returns 1 when --help/--version was
- * handled, 0 to go on, -1 on error. */
-static int
-parse_build_options (int argc, char **argv, struct mk_build_opts *o,
-                     const char **recipe, mk_error_t *err)
+static const struct command *
+find_command (const char *name)
 {
-  int c;
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static void
+print_command_help (const struct command *c)
+{
+  fputs (c->help, stdout);
+  fputs (common_help, stdout);
+}
+
+/* The TAKES_* bit an option needs, 0 for the ones every command takes. */
+static unsigned
+option_needs (int c)
+{
+  switch (c)
+    {
+    case 'o':
+      return TAKES_OUTPUT;
+    case OPT_STAGING: case OPT_KEEP_STAGING: case OPT_LOCKED: case OPT_FORMAT:
+    case OPT_CHECK_REPRO:
+      return TAKES_BUILD;
+    case OPT_CACHE: case OPT_OFFLINE:
+      return TAKES_REPOS;
+    case OPT_JSON:
+      return TAKES_JSON;
+    default:
+      return 0;
+    }
+}
+
+static int
+set_option (int c, struct mk_build_opts *o, mk_error_t *err)
+{
+  switch (c)
+    {
+    case 'o': o->output = optarg; break;
+    case OPT_STAGING: o->staging_parent = optarg; break;
+    case OPT_KEEP_STAGING: o->keep_staging = true; break;
+    case OPT_CACHE: o->cache = optarg; break;
+    case OPT_OFFLINE: o->offline = true; break;
+    case OPT_LOCKED: o->locked = true; break;
+    case OPT_CHECK_REPRO: o->check_repro = true; break;
+    case OPT_JSON: o->json = true; break;
+    case 'q': mk_verbosity = 0; break;
+    case 'v': mk_verbosity = 2; break;
+    case OPT_FORMAT:
+      if (o->n_formats == ARRAY_SIZE (o->formats))
+        return usage_error (err, "too many --format options");
+      o->formats[o->n_formats++] = optarg;
+      break;
+    default:
+      return usage_error (err, "unknown option (see mkbase --help)");
+    }
+  return 0;
+}
+
+/* Parse a command's options.  Returns 1 when --help/--version was
+ * handled, 0 to go on, -1 on error; *args points at the positional
+ * arguments, of which there are exactly cmd->n_args. */
+static int
+parse_options (int argc, char **argv, const struct command *cmd,
+               struct mk_build_opts *o, char ***args, mk_error_t *err)
+{
+  int c, li = -1;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "o:qvhV", build_options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, ":o:qvhV", build_options, &li)) != -1)
     {
-      switch (c)
+      unsigned needs = option_needs (c);
+      cleanup_free char *name
+          = li >= 0 ? xasprintf ("--%s", build_options[li].name)
+                    : xstrdup (argv[optind - 1]);
+      li = -1;
+      if (c == 'h' || c == 'V')
         {
-        case 'o':
-          o->output = optarg;
-          break;
-        case OPT_STAGING:
-          o->staging_parent = optarg;
-          break;
-        case OPT_KEEP_STAGING:
-          o->keep_staging = true;
-          break;
-        case OPT_CACHE:
-          o->cache = optarg;
-          break;
-        case OPT_OFFLINE:
-          o->offline = true;
-          break;
-        case OPT_LOCKED:
-          o->locked = true;
-          break;
-        case OPT_FORMAT:
-          if (o->n_formats == ARRAY_SIZE (o->formats))
-            return usage_error (err, "too many --format options");
-          o->formats[o->n_formats++] = optarg;
-          break;
-        case OPT_CHECK_REPRO:
-          o->check_repro = true;
-          break;
-        case 'q':
-          mk_verbosity = 0;
-          break;
-        case 'v':
-          mk_verbosity = 2;
-          break;
-        case 'h':
-          fputs (usage_text, stdout);
+          if (c == 'h')
+            print_command_help (cmd);
+          else
+            printf ("mkbase %s\n", MK_VERSION);
           return 1;
-        case 'V':
-          printf ("mkbase %s\n", MK_VERSION);
-          return 1;
-        default:
-          {
-            cleanup_free char *m = xasprintf (
-                "unknown option `%s` (see mkbase --help)", argv[optind - 1]);
-            return usage_error (err, m);
-          }
         }
+      if (c == '?' || c == ':' || (needs && !(cmd->takes & needs)))
+        {
+          cleanup_free char *m = xasprintf (
+              "%s `%s` for mkbase %s (see mkbase %s --help)",
+              c == '?'   ? "unknown option"
+              : c == ':' ? "missing argument to"
+                         : "no option",
+              name, cmd->name, cmd->name);
+          return usage_error (err, m);
+        }
+      if (set_option (c, o, err) < 0)
+        return -1;
     }
-  if (optind != argc - 1)
-    return usage_error (err, optind >= argc
-                                 ? "expected a RECIPE (see mkbase --help)"
-                                 : "expected exactly one RECIPE");
-  *recipe = argv[optind];
+  if (argc - optind != cmd->n_args)
+    {
+      cleanup_free char *m = xasprintf (
+          "mkbase %s takes %d argument%s, not %d (see mkbase %s --help)",
+          cmd->name, cmd->n_args, cmd->n_args > 1 ? "s" : "", argc - optind,
+          cmd->name);
+      return usage_error (err, m);
+    }
+  *args = argv + optind;
   return 0;
+}
+
+/* `mkbase help [COMMAND]`, `mkbase --help`, `mkbase --version`. */
+static int
+global_help (int argc, char **argv, mk_error_t *err)
+{
+  const struct command *c;
+  if (strcmp (argv[1], "-V") == 0 || strcmp (argv[1], "--version") == 0)
+    {
+      printf ("mkbase %s\n", MK_VERSION);
+      return 0;
+    }
+  if (argc < 3 || strcmp (argv[1], "help") != 0)
+    {
+      fputs (usage_text, stdout);
+      return 0;
+    }
+  if (strcmp (argv[2], "run") == 0)
+    {
+      char *run_argv[] = { argv[2], (char *) "--help", NULL };
+      return mk_run_cli (2, run_argv, err);
+    }
+  if ((c = find_command (argv[2])) == NULL)
+    {
+      cleanup_free char *m
+          = xasprintf ("unknown command `%s` (see mkbase --help)", argv[2]);
+      return usage_error (err, m);
+    }
+  print_command_help (c);
+  return 0;
+}
+
+static int
+run_command (const struct command *c, char **args,
+             const struct mk_build_opts *o, mk_error_t *err)
+{
+  switch (c->id)
+    {
+    case CMD_LOCK:
+      return mk_lock_create (args[0],
+                             &(struct mk_repo_opts){ .cache = o->cache,
+                                                     .offline = o->offline },
+                             o->output, err);
+    case CMD_RESOLVE:
+      return mk_build_resolve (args[0], o, err);
+    case CMD_INSPECT:
+      return mk_inspect (args[0], o->json, err);
+    case CMD_WHY:
+      return mk_why_explain (args[0], args[1], o, err);
+    case CMD_DIFF:
+      return mk_diff (args[0], args[1], o->json, err);
+    default:
+      if (o->check_repro)
+        return mk_compare_check_repro (args[0], o, err);
+      return mk_build_image (args[0], o, err);
+    }
 }
 
 #endif
@@ -172,7 +372,14 @@ static int
 dispatch (int argc, char **argv, mk_error_t *err)
 {
   if (argc > 1 && strcmp (argv[1], "run") == 0)
-    return mk_run_cli (argc - 1, argv + 1, err);
+    {
+      bool help = false;
+      for (int i = 2; i < argc && strcmp (argv[i], "--") != 0; i++)
+        help |= strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0;
+      if (!help && mk_core_seal_self (argv, err) < 0)
+        return -1;
+      return mk_run_cli (argc - 1, argv + 1, err);
+    }
   return mk_core_exec (argv, err);
 }
 #else
@@ -181,8 +388,8 @@ dispatch (int argc, char **argv, mk_error_t *err)
 {
   struct mk_build_opts o = { 0 };
   const char *cmd = argc > 1 ? argv[1] : NULL;
-  const char *recipe = NULL;
-  bool resolve_only = false, lock = false;
+  const struct command *c = &commands[CMD_BUILD];
+  char **args = NULL;
   int r;
 
   if (cmd && strcmp (cmd, "run") == 0)
@@ -190,11 +397,13 @@ dispatch (int argc, char **argv, mk_error_t *err)
   /* Internal: the lean front end imports a tar image through us. */
   if (cmd && strcmp (cmd, "__import-image") == 0 && argc == 3)
     return mk_image_import (argv[2], err);
-  if (cmd && (strcmp (cmd, "build") == 0 || strcmp (cmd, "resolve") == 0
-              || strcmp (cmd, "lock") == 0))
+  if (cmd && (strcmp (cmd, "help") == 0 || strcmp (cmd, "-h") == 0
+              || strcmp (cmd, "--help") == 0 || strcmp (cmd, "-V") == 0
+              || strcmp (cmd, "--version") == 0))
+    return global_help (argc, argv, err);
+  if (cmd && find_command (cmd))
     {
-      resolve_only = strcmp (cmd, "resolve") == 0;
-      lock = strcmp (cmd, "lock") == 0;
+      c = find_command (cmd);
       argc--, argv++;
     }
   else if (cmd && cmd[0] != '-' && strchr (cmd, '.') == NULL
@@ -204,18 +413,10 @@ dispatch (int argc, char **argv, mk_error_t *err)
           = xasprintf ("unknown command `%s` (see mkbase --help)", cmd);
       return usage_error (err, m);
     }
-  r = parse_build_options (argc, argv, &o, &recipe, err);
+  r = parse_options (argc, argv, c, &o, &args, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
-  if (lock)
-    return mk_lock_create (recipe,
-                           &(struct mk_repo_opts){ .cache = o.cache,
-                                                   .offline = o.offline },
-                           o.output, err);
-  if (o.check_repro && !resolve_only)
-    return mk_compare_check_repro (recipe, &o, err);
-  return resolve_only ? mk_build_resolve (recipe, &o, err)
-                      : mk_build_image (recipe, &o, err);
+  return run_command (c, args, &o, err);
 }
 #endif
 

@@ -197,6 +197,7 @@ write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
       const char *hardlink = NULL;
       if (mk_check_interrupt (err) < 0)
         goto done;
+      mk_progress ("pack", i, n);
       if (e->inode && S_ISREG (e->mode))
         {
           if (first[e->inode])
@@ -220,6 +221,7 @@ write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
         }
       res->entries++;
     }
+  mk_progress_done ("pack", n);
   r = 0;
 done:
   archive_entry_free (ae);

@@ -20,13 +20,8 @@
 #include "rpm.h"
 #include "util.h"
 
-/* One counter per rule, plus the three flag rules. */
-struct rule_stat
-{
-  char *label;
-  uint64_t files, bytes;
-};
-
+/* One counter per rule (struct mk_prune_rule_stat), the three flag rules
+ * first. */
 enum
 {
   FLAG_DOCS,
@@ -110,7 +105,7 @@ remove_on_disk (int rootfd, const struct mk_entry *e, mk_error_t *err)
 }
 
 static void
-report (const struct mk_profile *p, struct rule_stat *rs, size_t n)
+report (const struct mk_profile *p, struct mk_prune_rule_stat *rs, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (rs[i].files)
@@ -120,7 +115,7 @@ report (const struct mk_profile *p, struct rule_stat *rs, size_t n)
 
 static int
 prune_sorted (struct mk_tree *t, int rootfd, const struct mk_profile *p,
-              struct mk_entry **v, size_t n, struct rule_stat *rs,
+              struct mk_entry **v, size_t n, struct mk_prune_rule_stat *rs,
               struct mk_prune_stats *stats, mk_error_t *err)
 {
   /* Deepest first: a directory is judged after everything below it. */
@@ -145,12 +140,15 @@ prune_sorted (struct mk_tree *t, int rootfd, const struct mk_profile *p,
 }
 
 int
-mk_prune_apply (struct mk_tree *t, int rootfd, const struct mk_profile *p,
-                struct mk_prune_stats *stats, mk_error_t *err)
+mk_prune_apply_rules (struct mk_tree *t, int rootfd,
+                      const struct mk_profile *p,
+                      struct mk_prune_stats *stats,
+                      struct mk_prune_rule_stat **rules, size_t *n_rules,
+                      mk_error_t *err)
 {
   size_t n, nrs = N_FLAG_RULES + p->n_rules;
   cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
-  struct rule_stat *rs = xcalloc (nrs, sizeof *rs);
+  struct mk_prune_rule_stat *rs = xcalloc (nrs, sizeof *rs);
   int r;
 
   rs[FLAG_DOCS].label = xstrdup ("%doc files");
@@ -163,8 +161,26 @@ mk_prune_apply (struct mk_tree *t, int rootfd, const struct mk_profile *p,
   r = prune_sorted (t, rootfd, p, v, n, rs, stats, err);
   if (r == 0)
     report (p, rs, nrs);
-  for (size_t i = 0; i < nrs; i++)
-    free (rs[i].label);
-  free (rs);
+  if (r == 0 && rules)
+    {
+      *rules = steal_pointer (&rs);
+      *n_rules = nrs;
+    }
+  mk_prune_rule_stats_free (rs, nrs);
   return r;
+}
+
+int
+mk_prune_apply (struct mk_tree *t, int rootfd, const struct mk_profile *p,
+                struct mk_prune_stats *stats, mk_error_t *err)
+{
+  return mk_prune_apply_rules (t, rootfd, p, stats, NULL, NULL, err);
+}
+
+void
+mk_prune_rule_stats_free (struct mk_prune_rule_stat *v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++)
+    free (v[i].label);
+  free (v);
 }

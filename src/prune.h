@@ -2,6 +2,7 @@
 #ifndef MK_PRUNE_H
 #define MK_PRUNE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -19,5 +20,24 @@ struct mk_prune_stats
 int mk_prune_apply (struct mk_tree *t, int rootfd,
                     const struct mk_profile *profile,
                     struct mk_prune_stats *stats, mk_error_t *err);
+
+/* What one rule removed.  The flag rules come first (%doc, %license,
+ * %lang), then the profile's `remove` globs in order ("remove GLOB"). */
+struct mk_prune_rule_stat
+{
+  char *label;
+  uint64_t files;  /* entries */
+  uint64_t bytes;
+};
+
+/* mk_prune_apply that also hands out every rule's counters, those that
+ * removed nothing included, when rules is not NULL (the caller frees them
+ * with mk_prune_rule_stats_free). */
+int mk_prune_apply_rules (struct mk_tree *t, int rootfd,
+                          const struct mk_profile *p,
+                          struct mk_prune_stats *stats,
+                          struct mk_prune_rule_stat **rules, size_t *n_rules,
+                          mk_error_t *err);
+void mk_prune_rule_stats_free (struct mk_prune_rule_stat *v, size_t n);
 
 #endif

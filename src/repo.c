@@ -18,6 +18,7 @@
 #include "repo.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -261,6 +262,48 @@ done:
   return r;
 }
 
+/* Fetch repomd.xml (and its .asc) next to the cached one and keep it only
+ * if it is not older than what we had: a mirror replaying an old
+ * repomd.xml would freeze the image on packages with known holes
+ * (checklist 36, "A Look in the Mirror"). */
+static int
+refresh_repomd (struct mk_repo *rp, const char *repomd, const char *asc,
+                mk_error_t *err)
+{
+  const struct mk_repo_conf *c = rp->conf;
+  cleanup_free char *fresh = xasprintf ("%s.new", repomd);
+  uint64_t old_rev = 0, new_rev = 0;
+
+  if (fetch_plain (rp->urls, "repodata/repomd.xml", fresh, MAX_REPOMD_BYTES,
+                   rp, "repomd.xml", err) < 0)
+    return mk_error_wrap (err, "repo `%s`", c->id);
+  if (c->repo_gpgcheck
+      && fetch_plain (rp->urls, "repodata/repomd.xml.asc", asc, MAX_KEY_BYTES,
+                      rp, "repomd.xml.asc", err) < 0)
+    {
+      unlink (fresh);
+      return mk_error_wrap (err, "repo `%s`: repo_gpgcheck", c->id);
+    }
+  if (mk_repomd_revision (fresh, &new_rev, err) < 0
+      || (access (repomd, F_OK) == 0
+          && mk_repomd_revision (repomd, &old_rev, err) < 0))
+    {
+      unlink (fresh);
+      return mk_error_wrap (err, "repo `%s`", c->id);
+    }
+  if (new_rev < old_rev)
+    {
+      unlink (fresh);
+      return mk_make_error (err, 0, "repo `%s`: the mirror's repomd.xml (revision "
+                                    "%" PRIu64 ") is older than the one already "
+                                    "seen (%" PRIu64 "): refusing a replayed or "
+                                    "stale mirror", c->id, new_rev, old_rev);
+    }
+  if (rename (fresh, repomd) < 0)
+    return mk_make_error (err, errno, "rename into `%s`", repomd);
+  return 0;
+}
+
 static int
 sync_remote (const struct mk_recipe *r, struct mk_repo *rp,
              const struct mk_repos *rs, const struct mk_repo_opts *o,
@@ -306,19 +349,9 @@ sync_remote (const struct mk_recipe *r, struct mk_repo *rp,
         return mk_make_error (err, 0, "--offline: repo `%s`: the cache has "
                                       "no metadata (%s)", c->id, repomd);
     }
-  else if (!file_fresh (repomd, c->metadata_expire))
-    {
-      if (fetch_plain (rp->urls, "repodata/repomd.xml", repomd,
-                       MAX_REPOMD_BYTES, rp, "repomd.xml", err) < 0)
-        return mk_error_wrap (err, "repo `%s`", c->id);
-      if (c->repo_gpgcheck
-          && fetch_plain (rp->urls, "repodata/repomd.xml.asc", asc,
-                          MAX_KEY_BYTES, rp, "repomd.xml.asc", err) < 0)
-        {
-          unlink (repomd);
-          return mk_error_wrap (err, "repo `%s`: repo_gpgcheck", c->id);
-        }
-    }
+  else if (!file_fresh (repomd, c->metadata_expire)
+           && refresh_repomd (rp, repomd, asc, err) < 0)
+    return -1;
   if (c->repo_gpgcheck
       && mk_rpm_verify_detached (rp->keyring, repomd, asc, err) < 0)
     {

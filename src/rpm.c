@@ -11,6 +11,8 @@
 #include "rpm.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -438,11 +440,52 @@ own (struct mk_rpm *p, char *s)
   return s;
 }
 
-static void
-load_files (struct mk_rpm *p)
+/* Decompression bombs: every file is copied up to its header size, and
+ * the header's file sizes may not add up to more than the uncompressed
+ * payload size the package declares (checklist 13). */
+static int
+check_sizes (struct mk_rpm *p, mk_error_t *err)
 {
+  uint64_t sum = 0, archive = headerGetNumber (p->h, RPMTAG_LONGARCHIVESIZE);
+  if (archive == 0)
+    archive = headerGetNumber (p->h, RPMTAG_ARCHIVESIZE);
+  /* A hardlink set's content is in the payload once. */
+  for (size_t i = 0; i < p->n; i++)
+    if (S_ISREG (p->f[i].mode) && !(p->f[i].flags & MK_RPMF_GHOST)
+        && (p->f[i].link_set < 0 || (size_t) p->f[i].link_set == i))
+      {
+        if (p->f[i].size > UINT64_MAX - sum)
+          return mk_make_error (err, 0, "%s: absurd file sizes", p->path);
+        sum += p->f[i].size;
+      }
+  if (archive && sum > archive)
+    return mk_make_error (err, 0, "%s: its file sizes add up to %" PRIu64
+                                  " bytes, more than its declared payload "
+                                  "size (%" PRIu64 " bytes)", p->path, sum,
+                          archive);
+  return 0;
+}
+
+static int
+load_files (struct mk_rpm *p, mk_error_t *err)
+{
+  struct rpmtd_s td;
+  uint32_t declared = 0;
+
+  /* A header that has a file list librpm cannot make sense of (index out
+   * of range, arrays of different lengths) must not pass as a package
+   * with no files. */
+  if (headerGet (p->h, RPMTAG_BASENAMES, &td, HEADERGET_MINMEM))
+    {
+      declared = rpmtdCount (&td);
+      rpmtdFreeData (&td);
+    }
+  last_log[0] = '\0';
   p->files = rpmfilesNew (NULL, p->h, RPMTAG_BASENAMES, RPMFI_KEEPHEADER);
   p->n = p->files ? rpmfilesFC (p->files) : 0;
+  if (declared != p->n)
+    return mk_make_error (err, 0, "%s: malformed file list%s%s", p->path,
+                          last_log[0] ? ": " : "", last_log);
   p->f = xcalloc (p->n, sizeof *p->f);
   p->seen = xcalloc (p->n, sizeof *p->seen);
   p->owned = xcalloc (1, sizeof (char *));
@@ -489,6 +532,7 @@ load_files (struct mk_rpm *p)
           f->link_set = lo;
         }
     }
+  return check_sizes (p, err);
 }
 
 static int
@@ -545,8 +589,7 @@ mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
   p->arch = header_str (p->h, RPMTAG_ARCH);
   p->nevra = headerGetAsString (p->h, RPMTAG_NEVRA);
   p->buildtime = (uint32_t) headerGetNumber (p->h, RPMTAG_BUILDTIME);
-  load_files (p);
-  if (open_payload (p, err) < 0)
+  if (load_files (p, err) < 0 || open_payload (p, err) < 0)
     {
       mk_rpm_close (p);
       return -1;

@@ -11,7 +11,8 @@
  * as PID 1 to reap orphans and forward signals: a command that is PID 1
  * itself would ignore SIGTERM without a handler and leave zombies.  No
  * process ever re-executes /proc/self/exe inside the container
- * (CVE-2019-5736), and init is not dumpable, so the container cannot open
+ * (CVE-2019-5736; as root the binary is a sealed memfd copy, core.c), and
+ * init is not dumpable, so the container cannot open
  * its /proc/1/exe.
  *
  * Children never return into the caller's code: failures are written to the

@@ -178,6 +178,38 @@ load_rpmmd (struct repo_info *ri, Repo *repo, const char *repomd,
                        err);
 }
 
+int
+mk_repomd_revision (const char *repomd, uint64_t *revision, mk_error_t *err)
+{
+  Pool *pool = pool_create ();
+  Repo *repo = repo_create (pool, "repomd");
+  FILE *fp = fopen (repomd, "re");
+  const char *rev;
+  int r = -1;
+
+  *revision = 0;
+  if (fp == NULL)
+    mk_make_error (err, errno, "open `%s`", repomd);
+  else if (repo_add_repomdxml (repo, fp, 0) != 0)
+    mk_make_error (err, 0, "%s: %s", repomd, pool_errstr (pool));
+  else
+    {
+      /* createrepo_c writes the generation time as the revision; fall back
+       * on the newest <timestamp> of the files when it is not a number. */
+      rev = repo_lookup_str (repo, SOLVID_META, REPOSITORY_REVISION);
+      if (rev && *rev && strspn (rev, "0123456789") == strlen (rev))
+        *revision = strtoull (rev, NULL, 10);
+      else
+        *revision = repo_lookup_num (repo, SOLVID_META,
+                                     REPOSITORY_TIMESTAMP, 0);
+      r = 0;
+    }
+  if (fp)
+    fclose (fp);
+  pool_free (pool);
+  return r;
+}
+
 void
 mk_md_file_clear (struct mk_md_file *f)
 {
@@ -505,6 +537,48 @@ make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
   return 0;
 }
 
+/* Everything up to a solved job: the pool, the repos, the job, the
+ * solver.  On success *solvp is the caller's; job and c are always. */
+static int
+solve_job (struct solve_ctx *c, const struct mk_repos *repos, Queue *job,
+           Solver **solvp, mk_error_t *err)
+{
+  const struct mk_recipe *r = c->recipe;
+  Solver *solv;
+  int problems;
+
+  c->pool = pool_create ();
+  /* Debian builds libsolv with Debian semantics as the default (version
+   * comparison, "all" instead of "noarch"): ask for rpm's explicitly, or
+   * every noarch package is uninstallable. */
+  if (pool_setdisttype (c->pool, DISTTYPE_RPM) < 0)
+    return mk_make_error (err, 0, "this libsolv was built without rpm "
+                                  "support");
+  pool_setarch (c->pool, r->arch ? r->arch : mk_host_arch ());
+  if (c->pool->id2arch == NULL)
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                               "%s: unknown arch `%s`", r->path,
+                               r->arch ? r->arch : mk_host_arch ());
+  if (load_repos (c, repos, err) < 0)
+    return -1;
+  pool_addfileprovides (c->pool);
+  pool_createwhatprovides (c->pool);
+  apply_excludes (c);
+  if (build_job (c, job, err) < 0)
+    return -1;
+  solv = solver_create (c->pool);
+  solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !r->weak_deps);
+  problems = solver_solve (solv, job);
+  if (problems)
+    {
+      report_problems (c, solv, problems, err);
+      solver_free (solv);
+      return -1;
+    }
+  *solvp = solv;
+  return 0;
+}
+
 int
 mk_solve (const struct mk_recipe *r, const struct mk_repos *repos,
           struct mk_pkglist **out, mk_error_t *err)
@@ -512,46 +586,242 @@ mk_solve (const struct mk_recipe *r, const struct mk_repos *repos,
   struct solve_ctx c = { .recipe = r };
   Solver *solv = NULL;
   Queue job;
-  int ret = -1, problems;
+  int ret;
 
-  c.pool = pool_create ();
-  /* Debian builds libsolv with Debian semantics as the default (version
-   * comparison, "all" instead of "noarch"): ask for rpm's explicitly, or
-   * every noarch package is uninstallable. */
-  if (pool_setdisttype (c.pool, DISTTYPE_RPM) < 0)
-    {
-      mk_make_error (err, 0, "this libsolv was built without rpm support");
-      goto done;
-    }
-  pool_setarch (c.pool, r->arch ? r->arch : mk_host_arch ());
-  if (c.pool->id2arch == NULL)
-    {
-      mk_make_error_code (err, MK_EXIT_RECIPE, 0, "%s: unknown arch `%s`",
-                          r->path, r->arch ? r->arch : mk_host_arch ());
-      goto done;
-    }
   queue_init (&job);
-  if (load_repos (&c, repos, err) < 0)
-    goto done_job;
-  pool_addfileprovides (c.pool);
-  pool_createwhatprovides (c.pool);
-  apply_excludes (&c);
-  if (build_job (&c, &job, err) < 0)
-    goto done_job;
-  solv = solver_create (c.pool);
-  solver_set_flag (solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !r->weak_deps);
-  problems = solver_solve (solv, &job);
-  if (problems)
-    report_problems (&c, solv, problems, err);
-  else
+  ret = solve_job (&c, repos, &job, &solv, err);
+  if (ret == 0)
     ret = make_pkglist (&c, solv, out, err);
-done_job:
   if (solv)
     solver_free (solv);
   queue_free (&job);
-done:
   solve_ctx_free (&c);
   return ret;
+}
+
+/* ---- mkbase why ---------------------------------------------------------- */
+
+#define WHY_MAX_LINKS 64
+
+/* The installed solvable named `name` (or whose NEVRA is `name`), or 0. */
+static Id
+find_installed (Pool *pool, const Queue *decided, const char *name)
+{
+  for (int i = 0; i < decided->count; i++)
+    {
+      Id p = decided->elements[i];
+      Solvable *s;
+      if (p <= 0 || p == SYSTEMSOLVABLE)
+        continue;
+      s = pool_id2solvable (pool, p);
+      if (strcmp (pool_id2str (pool, s->name), name) == 0
+          || strcmp (pool_solvable2str (pool, s), name) == 0)
+        return p;
+    }
+  return 0;
+}
+
+/* The recipe package word whose selection contains p, or NULL. */
+static const struct mk_located *
+requested_by (struct solve_ctx *c, Id p)
+{
+  const struct mk_recipe *r = c->recipe;
+  for (size_t i = 0; i < r->n_packages; i++)
+    {
+      const char *spec = r->packages[i].value;
+      int flags = SELECTION_NAME | SELECTION_PROVIDES | SELECTION_GLOB
+                  | SELECTION_DOTARCH | SELECTION_REL
+                  | (spec[0] == '/' ? SELECTION_FILELIST : 0);
+      Queue sel, pkgs;
+      bool hit = false;
+      queue_init (&sel);
+      queue_init (&pkgs);
+      selection_make (c->pool, &sel, spec, flags);
+      selection_solvables (c->pool, &sel, &pkgs);
+      for (int j = 0; j < pkgs.count && !hit; j++)
+        hit = pkgs.elements[j] == p;
+      queue_free (&sel);
+      queue_free (&pkgs);
+      if (hit)
+        return &r->packages[i];
+    }
+  return NULL;
+}
+
+/* Does installed package `from` require something p provides?  *dep is
+ * that requirement. */
+static bool
+requires_provider (Pool *pool, Id from, Id p, Id *dep)
+{
+  Solvable *s = pool_id2solvable (pool, from);
+  Id *reqp, req, pp, q;
+  if (!s->requires)
+    return false;
+  for (reqp = s->repo->idarraydata + s->requires; (req = *reqp) != 0; reqp++)
+    {
+      if (req == SOLVABLE_PREREQMARKER)
+        continue;
+      FOR_PROVIDES (q, pp, req)
+        if (q == p)
+          {
+            *dep = req;
+            return true;
+          }
+    }
+  return false;
+}
+
+/* When the decision's own rule is not a plain requires rule (a learnt or
+ * choice rule): the installed package decided earliest that requires
+ * something p provides. */
+static Id
+fallback_source (Solver *solv, Id p, Id *dep)
+{
+  Queue decided;
+  Id found = 0;
+  queue_init (&decided);
+  solver_get_decisionqueue (solv, &decided);
+  for (int i = 0; i < decided.count && !found; i++)
+    {
+      Id q = decided.elements[i];
+      if (q > 0 && q != p && q != SYSTEMSOLVABLE
+          && requires_provider (solv->pool, q, p, dep))
+        found = q;
+    }
+  queue_free (&decided);
+  return found;
+}
+
+/* Why p was installed: the package that pulled it in (*from), through
+ * which dependency (*dep) and relation; 0 when a job asked for it. */
+static Id
+decision_source (Solver *solv, Id p, Id *dep, const char **rel)
+{
+  Id info = 0, from = 0, to = 0;
+  int reason = solver_describe_decision (solv, p, &info);
+  SolverRuleinfo type;
+
+  *rel = "requires";
+  *dep = 0;
+  if (reason == SOLVER_REASON_RESOLVE_JOB)
+    return 0;
+  if (reason == SOLVER_REASON_WEAKDEP)
+    {
+      type = solver_weakdepinfo (solv, p, &from, &to, dep);
+      if (type == SOLVER_RULE_PKG_RECOMMENDS && from > 0)
+        {
+          *rel = "recommends";
+          return from;
+        }
+    }
+  else if (info > 0)
+    {
+      type = solver_ruleinfo (solv, info, &from, &to, dep);
+      if (type == SOLVER_RULE_PKG_REQUIRES && from > 0 && from != p)
+        return from;
+    }
+  return fallback_source (solv, p, dep);
+}
+
+static void
+why_push (struct solve_ctx *c, struct mk_why *w, Id p)
+{
+  struct mk_why_link *l;
+  w->links = xreallocarray (w->links, w->n + 1, sizeof *w->links);
+  l = &w->links[w->n++];
+  memset (l, 0, sizeof *l);
+  l->nevra = xstrdup (pool_solvid2str (c->pool, p));
+  l->name = xstrdup (pool_id2str (c->pool, pool_id2solvable (c->pool,
+                                                             p)->name));
+}
+
+/* Follow the decisions from p back to a job. */
+static int
+why_chain (struct solve_ctx *c, Solver *solv, Id p, struct mk_why *w,
+           mk_error_t *err)
+{
+  Id seen[WHY_MAX_LINKS];
+  for (size_t n = 0; n < WHY_MAX_LINKS; n++)
+    {
+      const struct mk_located *spec;
+      const char *rel;
+      Id dep, from;
+      struct mk_why_link *l;
+      for (size_t i = 0; i < n; i++)
+        if (seen[i] == p)
+          return mk_make_error (err, 0, "why: a dependency loop at %s",
+                                pool_solvid2str (c->pool, p));
+      seen[n] = p;
+      why_push (c, w, p);
+      l = &w->links[w->n - 1];
+      /* A package the recipe names ends the chain even when libsolv
+       * happened to decide it by propagation before the job got to it. */
+      spec = requested_by (c, p);
+      from = spec ? 0 : decision_source (solv, p, &dep, &rel);
+      if (from == 0)
+        {
+          l->line = spec ? spec->line : 0;
+          l->spec = xstrdup (spec ? spec->value : "?");
+          return 0;
+        }
+      l->relation = xstrdup (rel);
+      l->dep = xstrdup (pool_dep2str (c->pool, dep));
+      p = from;
+    }
+  return mk_make_error (err, 0, "why: the chain is longer than %d links",
+                        WHY_MAX_LINKS);
+}
+
+int
+mk_solve_why (const struct mk_recipe *r, const struct mk_repos *repos,
+              const char *name, struct mk_why **out, mk_error_t *err)
+{
+  struct solve_ctx c = { .recipe = r };
+  struct mk_why *w = xcalloc (1, sizeof *w);
+  Solver *solv = NULL;
+  Queue job, decided;
+  Id p = 0;
+  int ret;
+
+  queue_init (&job);
+  queue_init (&decided);
+  ret = solve_job (&c, repos, &job, &solv, err);
+  if (ret == 0)
+    {
+      solver_get_decisionqueue (solv, &decided);
+      p = find_installed (c.pool, &decided, name);
+    }
+  if (ret == 0 && p == 0)
+    ret = mk_make_error (err, 0, "`%s` is not in the package set of %s",
+                         name, r->path);
+  else if (ret == 0)
+    ret = why_chain (&c, solv, p, w, err);
+  if (ret == 0)
+    *out = steal_pointer (&w);
+  mk_why_free (w);
+  if (solv)
+    solver_free (solv);
+  queue_free (&decided);
+  queue_free (&job);
+  solve_ctx_free (&c);
+  return ret;
+}
+
+void
+mk_why_free (struct mk_why *w)
+{
+  if (w == NULL)
+    return;
+  for (size_t i = 0; i < w->n; i++)
+    {
+      free (w->links[i].nevra);
+      free (w->links[i].name);
+      free (w->links[i].relation);
+      free (w->links[i].dep);
+      free (w->links[i].spec);
+    }
+  free (w->links);
+  free (w);
 }
 
 void

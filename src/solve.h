@@ -43,6 +43,37 @@ cleanup_pkglistp (struct mk_pkglist **l)
 }
 #define cleanup_pkglist __attribute__ ((cleanup (cleanup_pkglistp)))
 
+/* `mkbase why`: links[0] is the package asked about; each link was
+ * pulled in by the next one, which `relation`s (requires, recommends)
+ * `dep`.  The last link was asked for by the recipe: `spec` at `line`. */
+struct mk_why_link
+{
+  char *nevra;
+  char *name;
+  char *relation; /* NULL on the last link */
+  char *dep;      /* as libsolv prints it: "libpcre2-8.so.0()(64bit)" */
+  char *spec;     /* last link: the recipe's word that selected it */
+  int line;       /* last link: its line in the recipe (0: unknown) */
+};
+
+struct mk_why
+{
+  struct mk_why_link *links;
+  size_t n;
+};
+
+/* Solve the recipe as mk_solve does and explain why package `name` (a
+ * name or NEVRA) is in the set, from libsolv's decision reasons. */
+int mk_solve_why (const struct mk_recipe *r, const struct mk_repos *repos,
+                  const char *name, struct mk_why **out, mk_error_t *err);
+void mk_why_free (struct mk_why *w);
+static inline void
+cleanup_whyp (struct mk_why **w)
+{
+  mk_why_free (*w);
+}
+#define cleanup_why __attribute__ ((cleanup (cleanup_whyp)))
+
 /* A metadata file that repomd.xml names. */
 struct mk_md_file
 {
@@ -58,5 +89,10 @@ struct mk_md_file
 int mk_repomd_lookup (const char *repomd, const char *type,
                       struct mk_md_file *out, bool *found, mk_error_t *err);
 void mk_md_file_clear (struct mk_md_file *f);
+
+/* The repository's revision as repomd.xml states it (a number; 0 when it
+ * has none), to refuse a replayed older repomd.xml. */
+int mk_repomd_revision (const char *repomd, uint64_t *revision,
+                        mk_error_t *err);
 
 #endif

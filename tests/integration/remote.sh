@@ -129,6 +129,21 @@ is "$rc" 1 "a server that never answers fails"
 grep -Eq "^mkbase: download bash-.*: (Operation too slow|Operation timed out)" "$T/hang.err" && [ "$secs" -lt 10 ]
 ok $? "with a timeout after the repo's timeout = 2 (${secs}s): $(head -c 150 "$T/hang.err")"
 
+# An interrupted download: exit 130, no output, the previous image kept.
+fault "{\"$libc_rpm\": {\"kind\": \"hang\"}}"
+recipe "$T/intr.conf" "$furl/" "timeout = 60" "retries = 0"
+cp "$out/local.tar" "$out/intr.tar"
+before=$(sha256sum "$out/intr.tar")
+"$MKBASE" -q "$T/intr.conf" --cache "$T/fc-intr" -o "$out/intr.tar" >/dev/null 2>"$T/err" &
+pid=$!
+for i in $(seq 1 100); do grep -q "GET $libc_rpm " "$f_log" && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "SIGINT during a download: exit 130 ($(head -c 100 "$T/err"))"
+is "$(sha256sum "$out/intr.tar")" "$before" "the previous image is untouched"
+[ -z "$(ls -A "$out" | grep '^\.')" ]
+ok $? "no temporary file in the output directory"
+
 fault '{}'
 mkdir -p "$T/badmd"
 cp -r "$BOOKWORM/repodata" "$T/badmd/"
@@ -150,6 +165,20 @@ recipe "$T/md.conf" "http://127.0.0.1:$md_port/" "retries = 0"
 is "$?" 1 "repomd.xml naming a primary.xml with the wrong checksum"
 grep -q "sha256 checksum mismatch" "$T/md.err" && [ -z "$(find "$T/fc-md" -name '*primary*')" ]
 ok $? "is rejected and not cached: $(head -c 150 "$T/md.err")"
+
+# --- a replayed (older) repomd.xml is refused (checklist 36) -------------------------
+mkdir -p "$T/replay"
+cp -r "$BOOKWORM/repodata" "$T/replay/"
+ln -s "$BOOKWORM/Packages" "$T/replay/Packages"
+start_server rp "$T/replay"
+recipe "$T/replay.conf" "http://127.0.0.1:$rp_port/" "metadata_expire = 0" "retries = 0"
+"$MKBASE" -q "$T/replay.conf" --cache "$T/fc-replay" -o "$out/replay.tar" >/dev/null 2>"$T/err"
+ok $? "a build caches the repository at its current revision"
+sed -i 's|<revision>[0-9]*</revision>|<revision>1000</revision>|' "$T/replay/repodata/repomd.xml"
+"$MKBASE" -q "$T/replay.conf" --cache "$T/fc-replay" -o "$out/replay.tar" >/dev/null 2>"$T/err"
+is "$?" 1 "an older repomd.xml from the mirror is refused"
+grep -q "^mkbase: repo \`bw\`: the mirror's repomd.xml (revision 1000) is older than the one already seen (1747699200)" "$T/err"
+ok $? "  $(head -c 170 "$T/err")"
 
 # --- mirrors and proxies ------------------------------------------------------------
 : >"$f_log"
