@@ -438,9 +438,16 @@ main (int argc, char **argv)
       fputs (usage_text, stderr);
       return MK_EXIT_USAGE;
     }
-  /* For `run` too: a signal that arrives while the image is being
-   * prepared is passed on to the container once it starts. */
+#ifdef MK_LEAN
+  /* The lean front end only runs containers itself: a signal that arrives
+   * while the image is being prepared is passed on to the container once
+   * it starts.  Before exec'ing mkbase-core, keep the default actions: a
+   * caught signal would be forgotten by the exec. */
+  if (strcmp (argv[1], "run") == 0)
+    mk_signals_install ();
+#else
   mk_signals_install ();
+#endif
   r = dispatch (argc, argv, &err);
   if (r < 0 && mk_interrupted () && (cmd_is_build (argc, argv)))
     {

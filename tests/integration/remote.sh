@@ -134,6 +134,7 @@ fault "{\"$libc_rpm\": {\"kind\": \"hang\"}}"
 recipe "$T/intr.conf" "$furl/" "timeout = 60" "retries = 0"
 cp "$out/local.tar" "$out/intr.tar"
 before=$(sha256sum "$out/intr.tar")
+: >"$f_log"
 "$MKBASE" -q "$T/intr.conf" --cache "$T/fc-intr" -o "$out/intr.tar" >/dev/null 2>"$T/err" &
 pid=$!
 for i in $(seq 1 100); do grep -q "GET $libc_rpm " "$f_log" && break; sleep 0.1; done
