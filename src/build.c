@@ -75,18 +75,6 @@ now (void)
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static const char *
-human (uint64_t n, char buf[32])
-{
-  if (n >= 1000000)
-    snprintf (buf, 32, "%.1f MB", (double) n / 1e6);
-  else if (n >= 1000)
-    snprintf (buf, 32, "%.1f kB", (double) n / 1e3);
-  else
-    snprintf (buf, 32, "%" PRIu64 " B", n);
-  return buf;
-}
-
 /* Default output: out/<name>.tar relative to the current directory; an
  * `output` in the recipe is relative to the recipe's directory. */
 static int
@@ -128,13 +116,8 @@ choose_output (struct build *b, mk_error_t *err)
 static char *
 packages_path (const char *output)
 {
-  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
-                                    ".tar" };
-  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
-    if (mk_str_has_suffix (output, suffixes[i]))
-      return xasprintf ("%.*s.packages",
-                        (int) (strlen (output) - strlen (suffixes[i])), output);
-  return xasprintf ("%s.packages", output);
+  cleanup_free char *stem = mk_output_stem (output);
+  return xasprintf ("%s.packages", stem);
 }
 
 static int
@@ -349,8 +332,8 @@ print_summary (struct build *b, const struct mk_pack_result *res)
   char h1[32], h2[32];
   mk_info ("%zu packages, %" PRIu64 " entries, %s in the image; pruned %" PRIu64
            " entries, %s",
-           b->pkgs->n, res->entries, human (res->bytes, h1), b->pruned.files,
-           human (b->pruned.bytes, h2));
+           b->pkgs->n, res->entries, mk_human_size (res->bytes, h1), b->pruned.files,
+           mk_human_size (b->pruned.bytes, h2));
   mk_info ("time: resolve %.2fs, download %.2fs, unpack %.2fs, prune %.2fs, "
            "pack %.2fs",
            b->t_phase[PH_RESOLVE], b->t_phase[PH_FETCH], b->t_phase[PH_UNPACK],
@@ -449,18 +432,6 @@ fetch_packages (struct build *b, mk_error_t *err)
   return mk_repos_fetch (b->repos, b->pkgs, &b->repo_opts, err);
 }
 
-/* out/x.tar.gz -> out/x: the name the side outputs share. */
-static char *
-output_stem (const char *output)
-{
-  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
-                                    ".tar" };
-  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
-    if (mk_str_has_suffix (output, suffixes[i]))
-      return xstrndup (output, strlen (output) - strlen (suffixes[i]));
-  return xstrdup (output);
-}
-
 /* The SBOM needs header fields unpack_all did not keep: read each header
  * again (the files were verified against their checksums already). */
 static int
@@ -523,7 +494,7 @@ static int
 write_side_outputs (struct build *b, const struct mk_pack_result *res,
                     int64_t sde, mk_error_t *err)
 {
-  cleanup_free char *stem = output_stem (b->output);
+  cleanup_free char *stem = mk_output_stem (b->output);
   struct mk_oci_layer layer = { 0 };
   const struct mk_recipe *rc = b->recipe;
   struct mk_oci_image img = { .name = rc->name, .created = sde,
@@ -661,6 +632,6 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
       total += l->pkgs[i].download_size;
     }
   fflush (stdout);
-  mk_info ("%zu packages, %s to unpack", l->n, human (total, h));
+  mk_info ("%zu packages, %s to unpack", l->n, mk_human_size (total, h));
   return 0;
 }

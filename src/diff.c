@@ -71,7 +71,7 @@ by_key (const void *x, const void *y)
 static int
 read_packages (const char *image, struct pkg_set *s, mk_error_t *err)
 {
-  cleanup_free char *stem = mk_record_stem (image);
+  cleanup_free char *stem = mk_output_stem (image);
   cleanup_free char *path = xasprintf ("%s.packages", stem);
   cleanup_free char *text = NULL;
   char *save = NULL;

@@ -150,7 +150,7 @@ text_dirs (const struct inspect *in)
   for (i = 0; i < in->n_dirs && in->dirs[i].bytes > 0; i++)
     {
       printf ("  %-22s %10s  ", in->dirs[i].path,
-              mk_listing_human (in->dirs[i].bytes, h));
+              mk_human_size (in->dirs[i].bytes, h));
       bar (in, in->dirs[i].bytes, in->bytes);
       printf ("  %" PRIu64 " entries\n", in->dirs[i].entries);
     }
@@ -171,7 +171,7 @@ text_pkgs (const struct inspect *in)
   for (size_t i = 0; i < r->n_pkgs; i++)
     {
       const struct mk_record_pkg *p = &r->pkgs[i];
-      printf ("  %-48s %10s  ", p->nevra, mk_listing_human (p->bytes, h));
+      printf ("  %-48s %10s  ", p->nevra, mk_human_size (p->bytes, h));
       bar (in, p->bytes, r->bytes);
       printf ("  %" PRIu64 " entries\n", p->entries);
     }
@@ -184,7 +184,7 @@ text_pruned (const struct inspect *in)
   char h[32];
   printf ("\nPruned by profile %s: %" PRIu64 " entries, %" PRIu64
           " bytes (%s)\n", r->profile, r->pruned_entries, r->pruned_bytes,
-          mk_listing_human (r->pruned_bytes, h));
+          mk_human_size (r->pruned_bytes, h));
   for (size_t i = 0; i < r->n_rules; i++)
     printf ("  %-44s %6" PRIu64 " entries, %" PRIu64 " bytes\n",
             r->rules[i].label, r->rules[i].entries, r->rules[i].bytes);
@@ -203,7 +203,7 @@ print_text (const struct inspect *in)
           in->listing->n, in->files, in->dirs_count, in->symlinks,
           in->others);
   printf ("Size:     %" PRIu64 " bytes (%s) of file content\n", in->bytes,
-          mk_listing_human (in->bytes, h));
+          mk_human_size (in->bytes, h));
   text_dirs (in);
   if (in->record == NULL)
     {

@@ -19,18 +19,6 @@
 
 #define READ_BLOCK (1 << 16)
 
-const char *
-mk_listing_human (uint64_t n, char buf[32])
-{
-  if (n >= 1000000)
-    snprintf (buf, 32, "%.1f MB", (double) n / 1e6);
-  else if (n >= 1000)
-    snprintf (buf, 32, "%.1f kB", (double) n / 1e3);
-  else
-    snprintf (buf, 32, "%" PRIu64 " B", n);
-  return buf;
-}
-
 /* "./usr/bin/" -> "/usr/bin"; "." and "./" -> "/". */
 static char *
 normalize_name (const char *name)

@@ -40,7 +40,4 @@ cleanup_listingp (struct mk_listing **l)
 }
 #define cleanup_listing __attribute__ ((cleanup (cleanup_listingp)))
 
-/* Human sizes shared by the reports: "1.2 MB", "950 B". */
-const char *mk_listing_human (uint64_t n, char buf[32]);
-
 #endif

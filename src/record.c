@@ -19,20 +19,9 @@
 #define RECORD_MAX (64 << 20)
 
 char *
-mk_record_stem (const char *output)
-{
-  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
-                                    ".tar" };
-  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
-    if (mk_str_has_suffix (output, suffixes[i]))
-      return xstrndup (output, strlen (output) - strlen (suffixes[i]));
-  return xstrdup (output);
-}
-
-char *
 mk_record_path (const char *image)
 {
-  cleanup_free char *stem = mk_record_stem (image);
+  cleanup_free char *stem = mk_output_stem (image);
   return xasprintf ("%s.record.json", stem);
 }
 

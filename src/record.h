@@ -65,7 +65,5 @@ cleanup_recordp (struct mk_record **r)
 }
 #define cleanup_record __attribute__ ((cleanup (cleanup_recordp)))
 
-/* out/x.tar.gz -> out/x: the name the side outputs share. */
-char *mk_record_stem (const char *output);
 
 #endif

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -126,6 +127,29 @@ mk_str_has_suffix (const char *s, const char *suffix)
 {
   size_t ls = strlen (s), lx = strlen (suffix);
   return ls >= lx && strcmp (s + ls - lx, suffix) == 0;
+}
+
+char *
+mk_output_stem (const char *output)
+{
+  static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
+                                    ".tar" };
+  for (size_t i = 0; i < ARRAY_SIZE (suffixes); i++)
+    if (mk_str_has_suffix (output, suffixes[i]))
+      return xstrndup (output, strlen (output) - strlen (suffixes[i]));
+  return xstrdup (output);
+}
+
+const char *
+mk_human_size (uint64_t n, char buf[32])
+{
+  if (n >= 1000000)
+    snprintf (buf, 32, "%.1f MB", (double) n / 1e6);
+  else if (n >= 1000)
+    snprintf (buf, 32, "%.1f kB", (double) n / 1e3);
+  else
+    snprintf (buf, 32, "%" PRIu64 " B", n);
+  return buf;
 }
 
 int

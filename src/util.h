@@ -108,6 +108,13 @@ void mk_strv_push (char ***v, char *s); /* takes ownership of s */
 bool mk_strv_contains (char *const *v, const char *s);
 
 bool mk_str_has_prefix (const char *s, const char *prefix);
+
+/* out/x.tar.gz -> out/x: the image's name without its tar suffix, which
+ * every file written next to it shares (x.packages, x.record.json, ...). */
+char *mk_output_stem (const char *output);
+
+/* 1234567 -> "1.2 MB" (decimal units, as in the build summary). */
+const char *mk_human_size (uint64_t n, char buf[32]);
 bool mk_str_has_suffix (const char *s, const char *suffix);
 
 /* Write all of buf, retrying on EINTR and short writes. */
