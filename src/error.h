@@ -10,7 +10,7 @@
 
 #include <stdarg.h>
 
-/* Exit codes, documented in docs/mkbase.md and README.md. */
+/* Exit codes, documented in README.md and docs/mkbase.1. */
 enum
 {
   MK_EXIT_OK = 0,

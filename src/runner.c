@@ -293,6 +293,22 @@ command_main (const struct mk_run_config *cfg, int report)
   }
 }
 
+/* Wait for the next SIGCHLD, passing every other forwarded signal on to
+ * `to`. */
+static void
+forward_until_sigchld (pid_t to, const sigset_t *set)
+{
+  for (;;)
+    {
+      siginfo_t si;
+      int sig = sigwaitinfo (set, &si);
+      if (sig == SIGCHLD)
+        return;
+      if (sig > 0)
+        kill (to, sig);
+    }
+}
+
 /* Init's supervision loop: forward signals to the command, reap every
  * child (orphans are re-parented to us), and leave with the command's
  * status; the kernel then kills whatever remains in the namespace. */
@@ -301,17 +317,9 @@ init_wait (pid_t cmd, const sigset_t *set)
 {
   for (;;)
     {
-      siginfo_t si;
-      int sig = sigwaitinfo (set, &si), status;
+      int status;
       pid_t p;
-
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        {
-          kill (cmd, sig);
-          continue;
-        }
+      forward_until_sigchld (cmd, set);
       while ((p = waitpid (-1, &status, WNOHANG)) > 0)
         if (p == cmd)
           return status_code (status);
@@ -439,19 +447,9 @@ runner_wait (pid_t init, const sigset_t *set)
 {
   for (;;)
     {
-      siginfo_t si;
-      int sig = sigwaitinfo (set, &si), status;
-      pid_t p;
-
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        {
-          kill (init, sig);
-          continue;
-        }
-      p = waitpid (init, &status, WNOHANG);
-      if (p == init)
+      int status;
+      forward_until_sigchld (init, set);
+      if (waitpid (init, &status, WNOHANG) == init)
         return status_code (status);
     }
 }

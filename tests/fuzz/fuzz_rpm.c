@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       bool content;
       int r;
       for (size_t i = 0; i < mk_rpm_file_count (p); i++)
-        (void) mk_rpm_file (p, i)->path;
+        if (mk_rpm_file (p, i)->path == NULL)
+          abort (); /* every file has a path */
       while ((r = mk_rpm_payload_next (p, &ix, &content, &err)) > 0)
         if (content && mk_rpm_payload_copy (p, null, &err) < 0)
           break;
