@@ -13,7 +13,7 @@ DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
-PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3
+PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3 libcrypto
 CC ?= cc
 
 ifneq ($(filter asan,$(MAKECMDGOALS)),)

@@ -35,6 +35,7 @@
 #include <rpm/rpmtag.h>
 #include <rpm/rpmts.h>
 
+#include "digest.h"
 #include "util.h"
 
 #define RPM_LEAD_SIZE 96
@@ -103,6 +104,29 @@ hex_of (const unsigned char *bin, size_t len)
   return hex;
 }
 
+/* An rpm digest algorithm (PGPHASHALGO_*) as digest.c names it, or NULL. */
+static const char *
+digest_name (int algo)
+{
+  switch (algo)
+    {
+    case PGPHASHALGO_MD5:
+      return "md5";
+    case PGPHASHALGO_SHA1:
+      return "sha1";
+    case PGPHASHALGO_SHA224:
+      return "sha224";
+    case PGPHASHALGO_SHA256:
+      return "sha256";
+    case PGPHASHALGO_SHA384:
+      return "sha384";
+    case PGPHASHALGO_SHA512:
+      return "sha512";
+    default:
+      return NULL;
+    }
+}
+
 /* Hash [from, EOF) of fd with an rpm digest algorithm; restores offset. */
 static int
 hash_range (struct mk_rpm *p, off_t from, int algo, char **hex,
@@ -110,31 +134,15 @@ hash_range (struct mk_rpm *p, off_t from, int algo, char **hex,
 {
   int fd = Fileno (p->fd);
   off_t saved = lseek (fd, 0, SEEK_CUR);
-  cleanup_free char *buf = xmalloc (1 << 16);
-  DIGEST_CTX ctx;
-  void *out = NULL;
+  const char *name = digest_name (algo);
 
-  if (saved < 0 || lseek (fd, from, SEEK_SET) < 0)
-    return mk_make_error (err, errno, "%s: seek", p->path);
-  ctx = rpmDigestInit (algo, RPMDIGEST_NONE);
-  if (ctx == NULL)
+  if (name == NULL)
     return mk_make_error (err, 0, "%s: unsupported digest algorithm %d",
                           p->path, algo);
-  for (;;)
-    {
-      ssize_t n = TEMP_FAILURE_RETRY (read (fd, buf, 1 << 16));
-      if (n < 0)
-        {
-          int e = errno;
-          rpmDigestFinal (ctx, NULL, NULL, 0);
-          return mk_make_error (err, e, "%s: read", p->path);
-        }
-      if (n == 0)
-        break;
-      rpmDigestUpdate (ctx, buf, (size_t) n);
-    }
-  rpmDigestFinal (ctx, &out, NULL, 1);
-  *hex = out;
+  if (saved < 0 || lseek (fd, from, SEEK_SET) < 0)
+    return mk_make_error (err, errno, "%s: seek", p->path);
+  if (mk_digest_fd (fd, name, hex, err, p->path) < 0)
+    return -1;
   if (lseek (fd, saved, SEEK_SET) < 0)
     return mk_make_error (err, errno, "%s: seek", p->path);
   return 0;
@@ -718,11 +726,11 @@ mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
   int ix = rpmfiFX (p->archive);
   const struct mk_rpm_file *f = &p->f[ix];
   int algo = rpmfilesDigestAlgo (p->files);
-  DIGEST_CTX ctx = f->digest[0] ? rpmDigestInit (algo, RPMDIGEST_NONE) : NULL;
+  const char *name = digest_name (algo);
+  struct mk_digest *ctx = f->digest[0] && name ? mk_digest_new (name) : NULL;
   cleanup_free char *buf = xmalloc (1 << 17);
   cleanup_free char *got = NULL;
   uint64_t left = f->size;
-  void *hex = NULL;
 
   while (left > 0)
     {
@@ -731,25 +739,27 @@ mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
                                                      : (size_t) 1 << 17);
       if (n <= 0)
         {
-          if (ctx)
-            rpmDigestFinal (ctx, NULL, NULL, 0);
+          mk_digest_free (ctx);
           return mk_make_error (err, 0, "%s: payload: `%s` is truncated",
                                 p->path, f->path);
         }
       if (mk_write_all (fd, buf, (size_t) n, err, f->path) < 0)
         {
-          if (ctx)
-            rpmDigestFinal (ctx, NULL, NULL, 0);
+          mk_digest_free (ctx);
           return mk_error_wrap (err, "%s: unpacking", p->path);
         }
       if (ctx)
-        rpmDigestUpdate (ctx, buf, (size_t) n);
+        mk_digest_add (ctx, buf, (size_t) n);
       left -= (uint64_t) n;
     }
   if (ctx == NULL)
-    return 0;
-  rpmDigestFinal (ctx, &hex, NULL, 1);
-  got = hex;
+    {
+      if (f->digest[0])
+        return mk_make_error (err, 0, "%s: `%s`: unsupported digest "
+                                      "algorithm %d", p->path, f->path, algo);
+      return 0;
+    }
+  got = mk_digest_finish (ctx);
   if (strcmp (got, f->digest) != 0)
     return mk_make_error (err, 0, "%s: `%s`: digest mismatch (corrupted "
                                   "package)", p->path, f->path);
