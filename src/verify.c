@@ -58,6 +58,8 @@ static const uint64_t x_max[N_X] = {
 static const char *const build_files[] = {
   "/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite",
   "/var/lib/rpm/.rpm.lock", "/usr/lib/sysimage/rpm/.rpm.lock",
+  "/var/lib/rpm/rpmdb.sqlite-shm", "/usr/lib/sysimage/rpm/rpmdb.sqlite-shm",
+  "/var/lib/rpm/rpmdb.sqlite-wal", "/usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
   "/var/lib/rpmmanifest/container-manifest-2",
 };
 
