@@ -13,7 +13,7 @@ DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
-PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl
+PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3
 CC ?= cc
 
 ifneq ($(filter asan,$(MAKECMDGOALS)),)
@@ -37,7 +37,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
-             -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' \
+             -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' \
              -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
@@ -133,7 +133,7 @@ FUZZ_SECONDS ?= 15
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=undefined $(PKG_CFLAGS) -I$(FUZZ_OUT)/gen \
-              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_VERSION='"$(VERSION)"'
+              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' -DMK_VERSION='"$(VERSION)"'
 FUZZ_OUT := out/fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS))

@@ -29,12 +29,16 @@
 #include "util.h"
 #include "digest.h"
 #include "json.h"
+#include "pkgdb.h"
+#include "script.h"
 
 /* What the SBOM needs from each package's header, kept from the unpack
  * pass so no package is opened twice. */
 struct pkg_meta
 {
   char *license, *vendor, *summary, *url;
+  char *manifest_head, *manifest_tail; /* pkgdb.h */
+  struct mk_script_pkg scripts;
 };
 
 struct build
@@ -49,13 +53,16 @@ struct build
   char *staging;
   int rootfd;
   struct mk_tree *tree;
+  struct mk_unpacker *unpacker;
   int64_t max_buildtime;
+  int64_t sde;
   struct mk_prune_stats pruned;
   struct mk_prune_rule_stat *rules; /* what each prune rule removed */
   size_t n_rules;
   double t_start, t_phase[6];
   struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
+  char *scripts_report; /* <stem>.scripts, when scriptlets ran */
 };
 
 enum
@@ -184,10 +191,27 @@ package_keys (struct build *b, const struct mk_pkg *p)
   return r ? r->keyring : NULL;
 }
 
+/* Keep what later steps need from the header while it is open: the
+ * scriptlets and the package manifest's fields. */
+static void
+keep_header_fields (struct build *b, size_t i, struct mk_rpm *rpm)
+{
+  struct pkg_meta *m = &b->meta[i];
+  *m = (struct pkg_meta){ .license = xstrdup (mk_rpm_license (rpm)),
+                          .vendor = xstrdup (mk_rpm_vendor (rpm)),
+                          .summary = xstrdup (mk_rpm_summary (rpm)),
+                          .url = xstrdup (mk_rpm_url (rpm)) };
+  mk_rpm_manifest_fields (rpm, &m->manifest_head, &m->manifest_tail);
+  m->scripts.nevra = b->pkgs->pkgs[i].nevra;
+  for (int k = 0; k < MK_RPM_N_SCRIPTS; k++)
+    m->scripts.has[k] = mk_rpm_script (rpm, (enum mk_rpm_script_kind) k,
+                                       &m->scripts.s[k]) == 1;
+}
+
 static int
 unpack_all (struct build *b, mk_error_t *err)
 {
-  struct mk_unpacker *u = mk_unpacker_new (b->tree, b->rootfd);
+  struct mk_unpacker *u = b->unpacker = mk_unpacker_new (b->tree, b->rootfd);
   int r = -1;
 
   b->sha256 = xcalloc (b->pkgs->n, sizeof (char *));
@@ -209,11 +233,7 @@ unpack_all (struct build *b, mk_error_t *err)
         }
       if (check_identity (p, rpm, err) < 0)
         goto done;
-      b->meta[i] = (struct pkg_meta){
-        .license = xstrdup (mk_rpm_license (rpm)),
-        .vendor = xstrdup (mk_rpm_vendor (rpm)),
-        .summary = xstrdup (mk_rpm_summary (rpm)),
-        .url = xstrdup (mk_rpm_url (rpm)) };
+      keep_header_fields (b, i, rpm);
       if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
         b->max_buildtime = mk_rpm_buildtime (rpm);
       if (mk_unpacker_add (u, rpm, err) < 0)
@@ -222,7 +242,6 @@ unpack_all (struct build *b, mk_error_t *err)
   mk_progress_done ("unpack", b->pkgs->n);
   r = mk_unpacker_finish (u, err);
 done:
-  mk_unpacker_free (u);
   return r;
 }
 
@@ -288,9 +307,15 @@ build_cleanup (struct build *b)
       free (b->meta[i].vendor);
       free (b->meta[i].summary);
       free (b->meta[i].url);
+      free (b->meta[i].manifest_head);
+      free (b->meta[i].manifest_tail);
+      for (int k = 0; k < MK_RPM_N_SCRIPTS; k++)
+        mk_rpm_script_clear (&b->meta[i].scripts.s[k]);
     }
   free (b->meta);
   mk_prune_rule_stats_free (b->rules, b->n_rules);
+  mk_unpacker_free (b->unpacker);
+  free (b->scripts_report);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
   mk_repos_free (b->repos);
@@ -503,6 +528,13 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
                               .labels = rc->labels };
   int r;
 
+  if (b->scripts_report)
+    {
+      cleanup_free char *path = xasprintf ("%s.scripts", stem);
+      if (mk_write_file_atomic (path, b->scripts_report,
+                                strlen (b->scripts_report), err) < 0)
+        return -1;
+    }
   if (write_packages_file (b, err) < 0
       || write_record (b, res, sde, stem, err) < 0
       || mk_oci_layer_open (b->output, res->sha256, &layer, err) < 0)
@@ -512,6 +544,57 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
     r = mk_oci_write (&img, &layer, stem, b->formats, err);
   mk_oci_layer_close (&layer);
   return r;
+}
+
+/* `scriptlets = run` runs them (script.c); otherwise say which packages
+ * have scriptlets that did not run, as rpm --noscripts users expect. */
+static int
+run_scriptlets (struct build *b, mk_error_t *err)
+{
+  cleanup_free struct mk_script_pkg *pk = NULL;
+  cleanup_free char *names = NULL;
+  size_t with = 0;
+
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    for (int k = 0; k < MK_RPM_N_SCRIPTS; k++)
+      if (b->meta[i].scripts.has[k])
+        {
+          char *more = xasprintf ("%s%s%s", names ? names : "",
+                                  names ? ", " : "", b->pkgs->pkgs[i].name);
+          free (names);
+          names = more;
+          with++;
+          break;
+        }
+  if (with == 0)
+    return 0;
+  if (!b->recipe->scriptlets)
+    {
+      mk_info ("%zu packages have install scriptlets that were not run "
+               "(scriptlets = none): %s", with, names);
+      return 0;
+    }
+  pk = xcalloc (b->pkgs->n, sizeof *pk);
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    pk[i] = b->meta[i].scripts;
+  mk_info ("running the install scriptlets of %zu packages", with);
+  return mk_script_run_all (b->tree, b->rootfd, pk, b->pkgs->n,
+                            &(struct mk_script_opts){ .root = b->staging,
+                                                      .timeout = 600 },
+                            &b->scripts_report, err);
+}
+
+static int
+write_pkgdb (struct build *b, mk_error_t *err)
+{
+  cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (b->pkgs->n + 1,
+                                                  sizeof *pk);
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    pk[i] = (struct mk_pkgdb_pkg){ .path = b->pkgs->pkgs[i].path,
+                                   .head = b->meta[i].manifest_head,
+                                   .tail = b->meta[i].manifest_tail };
+  return mk_pkgdb_write (b->unpacker, b->recipe->rpmdb, pk, b->pkgs->n,
+                         b->sde, b->opts->staging_parent, err);
 }
 
 static int
@@ -533,8 +616,11 @@ run_pipeline (struct build *b, mk_error_t *err)
   t = now ();
   b->tree = mk_tree_new ();
   if (make_staging (b, err) < 0 || unpack_all (b, err) < 0
+      || source_date_epoch (b, &b->sde, err) < 0
+      || run_scriptlets (b, err) < 0 || write_pkgdb (b, err) < 0
       || mk_tree_map_owners (b->tree, b->rootfd, err) < 0)
     return -1;
+  sde = b->sde;
   b->t_phase[PH_UNPACK] = now () - t;
   t = now ();
   if (mk_prune_apply_rules (b->tree, b->rootfd, b->recipe->profile,
@@ -542,8 +628,7 @@ run_pipeline (struct build *b, mk_error_t *err)
     return -1;
   b->t_phase[PH_PRUNE] = now () - t;
   t = now ();
-  if (source_date_epoch (b, &sde, err) < 0
-      || mk_pack_write (b->tree, b->rootfd, b->output, sde, &res, err) < 0
+  if (mk_pack_write (b->tree, b->rootfd, b->output, sde, &res, err) < 0
       || write_side_outputs (b, &res, sde, err) < 0)
     goto done;
   b->t_phase[PH_PACK] = now () - t;

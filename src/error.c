@@ -36,8 +36,8 @@ utf8_len (const unsigned char *s)
 /* Messages carry names that come from packages and recipes: a newline in a
  * file name must not forge a second "mkbase:" line, nor an escape sequence
  * reach the terminal.  Control bytes and invalid UTF-8 become \xNN. */
-static void
-put_sanitized (FILE *f, const char *msg)
+void
+mk_put_sanitized (FILE *f, const char *msg)
 {
   const unsigned char *s = (const unsigned char *) msg;
   while (*s)
@@ -151,7 +151,7 @@ mk_error_print (mk_error_t *err)
   if (*err != NULL && (*err)->msg[0] != '\0')
     {
       fputs ("mkbase: ", stderr);
-      put_sanitized (stderr, (*err)->msg);
+      mk_put_sanitized (stderr, (*err)->msg);
       fputc ('\n', stderr);
     }
   if (*err != NULL)
@@ -165,7 +165,7 @@ vmessage (FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
   char *m = vformat (fmt, ap);
   fputs (prefix, f);
-  put_sanitized (f, m);
+  mk_put_sanitized (f, m);
   fputc ('\n', f);
   free (m);
 }

@@ -8,6 +8,8 @@
 #ifndef MK_ERROR_H
 #define MK_ERROR_H
 
+#include <stdio.h>
+
 #include <stdarg.h>
 
 /* Exit codes, documented in README.md and docs/mkbase.1. */
@@ -49,6 +51,10 @@ int mk_error_wrap (mk_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 void mk_error_release (mk_error_t *err);
+
+/* Write msg with control bytes and invalid UTF-8 as \xNN (text that
+ * packages or their scripts control). */
+void mk_put_sanitized (FILE *f, const char *msg);
 
 /* Print "mkbase: msg" to stderr and return the exit code; releases *err. */
 int mk_error_print (mk_error_t *err);

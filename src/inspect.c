@@ -175,6 +175,10 @@ text_pkgs (const struct inspect *in)
       bar (in, p->bytes, r->bytes);
       printf ("  %" PRIu64 " entries\n", p->entries);
     }
+  if (r->implied_entries)
+    printf ("  %-48s %10s  %" PRIu64 " entries\n",
+            "(no package: parents, database, scriptlets)",
+            mk_human_size (r->unowned_bytes, h), r->implied_entries);
 }
 
 static void
@@ -244,6 +248,8 @@ json_record (const struct inspect *in)
   mk_json_string (stdout, r->profile);
   printf (", \"record_matches\": %s",
           strcmp (r->sha256, in->sha256) == 0 ? "true" : "false");
+  printf (", \"unowned_entries\": %" PRIu64 ", \"unowned_bytes\": %" PRIu64,
+          r->implied_entries, r->unowned_bytes);
   fputs (",\n \"packages\": [", stdout);
   for (size_t i = 0; i < r->n_pkgs; i++)
     {

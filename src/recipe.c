@@ -262,12 +262,25 @@ unknown_key (struct ini_ctx *ctx, const char *key, const char *const *known,
   return ini_error (ctx, err, "unknown key `%s` in [%s]", key, ctx->section);
 }
 
+/* rpmdb = none|manifest|sqlite, in a recipe or a profile. */
+static int
+parse_rpmdb (struct ini_ctx *ctx, const char *v, int *out, mk_error_t *err)
+{
+  static const char *const names[] = { "none", "manifest", "sqlite" };
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    if (strcmp (v, names[i]) == 0)
+      return *out = (int) i, 0;
+  return ini_error (ctx, err, "rpmdb: expected `none`, `manifest` or "
+                              "`sqlite`, got `%s`", v);
+}
+
 /* ---- recipes ------------------------------------------------------------ */
 
 static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
-        "labels",  "cmd",       "env",     NULL };
+        "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
+        NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
         "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
@@ -428,6 +441,19 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
     return parse_bool (ctx, key, v, &r->weak_deps, err);
   if (strcmp (key, "output") == 0)
     return set_scalar (ctx, key, v, &r->output, err);
+  if (strcmp (key, "scriptlets") == 0)
+    {
+      if (strcmp (v, "run") != 0 && strcmp (v, "none") != 0)
+        return ini_error (ctx, err, "scriptlets: expected `none` or `run`, "
+                                    "got `%s`", v);
+      r->scriptlets = strcmp (v, "run") == 0;
+      return 0;
+    }
+  if (strcmp (key, "rpmdb") == 0)
+    {
+      r->rpmdb_line = ctx->line;
+      return parse_rpmdb (ctx, v, &r->rpmdb, err);
+    }
   return image_key_repro (ctx, r, key, v, err);
 }
 
@@ -619,6 +645,8 @@ mk_recipe_load (const char *path, struct mk_recipe **out, mk_error_t *err)
   struct mk_recipe *r = xcalloc (1, sizeof *r);
   const char *slash = strrchr (path, '/');
 
+  r->rpmdb = -1;
+
   r->path = xstrdup (path);
   r->dir = slash ? xstrndup (path, (size_t) (slash - path + (slash == path)))
                  : xstrdup (".");
@@ -633,6 +661,9 @@ mk_recipe_load (const char *path, struct mk_recipe **out, mk_error_t *err)
         mk_error_wrap (err, "%s:%d", r->path, r->profile_line);
       goto fail;
     }
+  /* The recipe's word wins over the profile's; sqlite by default. */
+  if (r->rpmdb < 0)
+    r->rpmdb = r->profile->rpmdb >= 0 ? r->profile->rpmdb : MK_RPMDB_SQLITE;
   *out = r;
   return 0;
 fail:
@@ -676,7 +707,8 @@ mk_recipe_free (struct mk_recipe *r)
 /* ---- profiles ----------------------------------------------------------- */
 
 static const char *const profile_keys[]
-    = { "description", "docs", "licenses", "langs", "remove", "keep", NULL };
+    = { "description", "docs", "licenses", "langs", "remove", "keep",
+        "rpmdb", NULL };
 
 static int
 parse_keepdrop (struct ini_ctx *ctx, const char *key, const char *v,
@@ -736,6 +768,8 @@ profile_handler (struct ini_ctx *ctx, const char *key, const char *v,
     return add_rules (ctx, p, MK_PRUNE_REMOVE, v, err);
   if (strcmp (key, "keep") == 0)
     return add_rules (ctx, p, MK_PRUNE_KEEP, v, err);
+  if (strcmp (key, "rpmdb") == 0)
+    return parse_rpmdb (ctx, v, &p->rpmdb, err);
   return unknown_key (ctx, key, profile_keys, err);
 }
 
@@ -781,6 +815,7 @@ mk_profile_load (const char *name, const char *recipe_dir,
           /* "none" needs no file: it prunes nothing. */
           p = xcalloc (1, sizeof *p);
           p->name = xstrdup ("none");
+          p->rpmdb = -1;
           *out = p;
           return 0;
         }
@@ -794,6 +829,7 @@ mk_profile_load (const char *name, const char *recipe_dir,
   p = xcalloc (1, sizeof *p);
   p->name = xstrdup (name);
   p->path = path;
+  p->rpmdb = -1;
   if (ini_parse_file (path, profile_handler, p, err) < 0)
     {
       mk_profile_free (p);

@@ -31,6 +31,14 @@ struct mk_repo_conf
   int line;        /* of the [repo ID] header */
 };
 
+/* What the image keeps of the package database (docs/design.md). */
+enum mk_rpmdb_kind
+{
+  MK_RPMDB_NONE,
+  MK_RPMDB_MANIFEST, /* /var/lib/rpmmanifest/container-manifest-2 only */
+  MK_RPMDB_SQLITE,   /* /var/lib/rpm/rpmdb.sqlite (rpm >= 4.16) */
+};
+
 enum mk_prune_kind
 {
   MK_PRUNE_REMOVE, /* remove = GLOB */
@@ -53,6 +61,7 @@ struct mk_profile
   char **keep_langs;    /* %lang(xx) kept; NULL keeps every language */
   struct mk_prune_rule *rules;
   size_t n_rules;
+  int rpmdb;            /* MK_RPMDB_*, -1 when the profile does not say */
 };
 
 struct mk_recipe
@@ -78,6 +87,11 @@ struct mk_recipe
   char **labels;         /* KEY=VALUE, the OCI config's Labels */
   char **cmd;            /* the OCI config's Cmd; NULL: /bin/sh */
   char **env;            /* KEY=VALUE, the OCI config's Env; NULL: PATH */
+  /* Install scripts and the package database (docs/scriptlets.md). */
+  bool scriptlets;       /* `scriptlets = run` */
+  int rpmdb;             /* MK_RPMDB_*, -1 until resolved: recipe, else
+                            profile, else sqlite */
+  int rpmdb_line;
 };
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line

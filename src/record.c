@@ -64,6 +64,7 @@ mk_record_count (struct mk_tree *t, struct mk_record *rec)
       if (e->pkg < 0 || (size_t) e->pkg >= t->n_pkgs)
         {
           rec->implied_entries++;
+          rec->unowned_bytes += bytes;
           continue;
         }
       rec->pkgs[e->pkg].entries++;
@@ -125,10 +126,11 @@ write_doc (FILE *f, const struct mk_record *rec)
   write_rules (f, rec);
   fprintf (f, "  \"totals\": {\"packages\": %zu, \"entries\": %" PRIu64
               ", \"bytes\": %" PRIu64 ", \"implied_entries\": %" PRIu64
+              ", \"unowned_bytes\": %" PRIu64
               ", \"pruned_entries\": %" PRIu64 ", \"pruned_bytes\": %" PRIu64
               "}\n}\n",
            rec->n_pkgs, rec->entries, rec->bytes, rec->implied_entries,
-           rec->pruned_entries, rec->pruned_bytes);
+           rec->unowned_bytes, rec->pruned_entries, rec->pruned_bytes);
 }
 
 int
@@ -211,6 +213,7 @@ mk_record_read (const char *path, struct mk_record **out, mk_error_t *err)
   rec->entries = mk_json_get_u64 (tot, "entries");
   rec->bytes = mk_json_get_u64 (tot, "bytes");
   rec->implied_entries = mk_json_get_u64 (tot, "implied_entries");
+  rec->unowned_bytes = mk_json_get_u64 (tot, "unowned_bytes");
   rec->pruned_entries = mk_json_get_u64 (tot, "pruned_entries");
   rec->pruned_bytes = mk_json_get_u64 (tot, "pruned_bytes");
   *out = rec;

@@ -38,6 +38,9 @@ struct mk_record
   /* totals: entries and regular-file bytes in the image, entries no
    * package declared (implied parent directories), what pruning removed */
   uint64_t entries, bytes, implied_entries, pruned_entries, pruned_bytes;
+  /* Content of entries no package owns: the package database, files
+   * install scriptlets made. */
+  uint64_t unowned_bytes;
 };
 
 /* Fill rec->pkgs (one per t->pkgs, in that order; sha256 NULL) and the

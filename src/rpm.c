@@ -12,7 +12,9 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +29,9 @@
 #include <rpm/rpmkeyring.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
+#include <rpm/rpmmacro.h>
 #include <rpm/rpmpgp.h>
+#include <rpm/rpmps.h>
 #include <rpm/rpmtag.h>
 #include <rpm/rpmts.h>
 
@@ -792,6 +796,278 @@ mk_rpm_distribution (const struct mk_rpm *p)
   return header_borrow (p, RPMTAG_DISTRIBUTION);
 }
 
+/* ---- install scriptlets (script.c) ------------------------------------- */
+
+static const struct
+{
+  const char *name;
+  rpmTagVal body, prog;
+} script_tags[MK_RPM_N_SCRIPTS] = {
+  [MK_RPM_PRETRANS] = { "%pretrans", RPMTAG_PRETRANS, RPMTAG_PRETRANSPROG },
+  [MK_RPM_PRE] = { "%pre", RPMTAG_PREIN, RPMTAG_PREINPROG },
+  [MK_RPM_POST] = { "%post", RPMTAG_POSTIN, RPMTAG_POSTINPROG },
+  [MK_RPM_POSTTRANS] = { "%posttrans", RPMTAG_POSTTRANS,
+                         RPMTAG_POSTTRANSPROG },
+};
+
+int
+mk_rpm_script (const struct mk_rpm *p, enum mk_rpm_script_kind kind,
+               struct mk_rpm_script *s)
+{
+  const char *body = headerGetString (p->h, script_tags[kind].body);
+  struct rpmtd_s td;
+  char **prog = NULL;
+
+  /* The interpreter is a string in old packages and an array (program
+   * and arguments) since rpm 4.4; rpmtdNextString walks both. */
+  if (headerGet (p->h, script_tags[kind].prog, &td, HEADERGET_MINMEM))
+    {
+      const char *w;
+      while ((w = rpmtdNextString (&td)))
+        mk_strv_push (&prog, xstrdup (w));
+      rpmtdFreeData (&td);
+    }
+  if (body == NULL && prog == NULL)
+    return 0;
+  /* rpm's default interpreter for a script without -p. */
+  if (prog == NULL)
+    mk_strv_push (&prog, xstrdup ("/bin/sh"));
+  *s = (struct mk_rpm_script){ .kind = kind, .name = script_tags[kind].name,
+                               .prog = prog,
+                               .body = body ? xstrdup (body) : NULL };
+  return 1;
+}
+
+void
+mk_rpm_script_clear (struct mk_rpm_script *s)
+{
+  mk_strv_free (s->prog);
+  free (s->body);
+  *s = (struct mk_rpm_script){ 0 };
+}
+
+/* ---- the package database (pkgdb.c) ------------------------------------ */
+
+void
+mk_rpm_manifest_fields (const struct mk_rpm *p, char **head, char **tail)
+{
+  errmsg_t errmsg = NULL;
+  char *h = headerFormat (p->h, "%{NAME}\t%{VERSION}-%{RELEASE}", &errmsg);
+  char *t = headerFormat (p->h, "%{BUILDTIME}\t%{VENDOR}\t%{EPOCH}\t"
+                                "%{SIZE}\t%{ARCH}\t%{EPOCHNUM}\t"
+                                "%{SOURCERPM}",
+                          &errmsg);
+  *head = h ? h : xstrdup ("");
+  *tail = t ? t : xstrdup ("");
+}
+
+/* The open package a --justdb transaction asks for through its callback:
+ * librpm reads the full header again from it (rpmteOpen), nothing else. */
+static FD_t db_fd;
+
+static void *
+db_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
+           const rpm_loff_t total, fnpyKey key, rpmCallbackData data)
+{
+  (void) h, (void) amount, (void) total, (void) data;
+  if (what == RPMCALLBACK_INST_OPEN_FILE)
+    {
+      db_fd = Fopen ((const char *) key, "r.ufdio");
+      return db_fd;
+    }
+  if (what == RPMCALLBACK_INST_CLOSE_FILE && db_fd)
+    {
+      Fclose (db_fd);
+      db_fd = NULL;
+    }
+  return NULL;
+}
+
+/* librpm chroots into the transaction's root to fingerprint paths, even
+ * with --justdb; without root that needs CAP_SYS_CHROOT in a user
+ * namespace of our own. */
+static int
+db_enter_userns (char *why, size_t len)
+{
+  char map[64];
+  uid_t uid = geteuid ();
+  gid_t gid = getegid ();
+  static const char *const files[] = { "/proc/self/setgroups",
+                                       "/proc/self/uid_map",
+                                       "/proc/self/gid_map" };
+
+  if (uid == 0)
+    return 0;
+  if (unshare (CLONE_NEWUSER) < 0)
+    return snprintf (why, len, "unshare(CLONE_NEWUSER): %s",
+                     strerror (errno)), -1;
+  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      int fd = open (files[i], O_WRONLY | O_CLOEXEC);
+      int n = i == 0 ? snprintf (map, sizeof map, "deny")
+                     : snprintf (map, sizeof map, "0 %u 1",
+                                 i == 1 ? (unsigned) uid : (unsigned) gid);
+      if (fd < 0 || write (fd, map, (size_t) n) != n)
+        {
+          snprintf (why, len, "write %s: %s", files[i], strerror (errno));
+          if (fd >= 0)
+            close (fd);
+          return -1;
+        }
+      close (fd);
+    }
+  return 0;
+}
+
+static void
+db_define (const char *name, const char *value)
+{
+  rpmPushMacro (NULL, name, NULL, value, RMIL_CMDLINE);
+}
+
+static int
+db_add_packages (rpmts ts, char *const *paths, size_t n, char *why,
+                 size_t len)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      FD_t fd = Fopen (paths[i], "r.ufdio");
+      Header h = NULL;
+      rpmRC rc = fd ? rpmReadPackageFile (ts, fd, paths[i], &h)
+                    : RPMRC_FAIL;
+      if (fd)
+        Fclose (fd);
+      if (rc != RPMRC_OK && rc != RPMRC_NOKEY && rc != RPMRC_NOTTRUSTED)
+        return snprintf (why, len, "%s: %s", paths[i],
+                         last_log[0] ? last_log : "cannot read"), -1;
+      rc = (rpmRC) rpmtsAddInstallElement (ts, h, (fnpyKey) paths[i], 0,
+                                           NULL);
+      headerFree (h);
+      if (rc != 0)
+        return snprintf (why, len, "%s: %s", paths[i],
+                         last_log[0] ? last_log : "not installable"), -1;
+    }
+  return 0;
+}
+
+/* The transaction's problems, librpm's own words, "; "-separated. */
+static void
+db_problems (rpmts ts, char *why, size_t len)
+{
+  rpmps ps = rpmtsProblems (ts);
+  rpmpsi psi = rpmpsInitIterator (ps);
+  rpmProblem prob;
+  size_t used = 0;
+
+  why[0] = '\0';
+  while ((prob = rpmpsiNext (psi)) && used + 1 < len)
+    {
+      cleanup_free char *m = rpmProblemString (prob);
+      int k = snprintf (why + used, len - used, "%s%s", used ? "; " : "",
+                        m ? m : "?");
+      used += k > 0 ? (size_t) k : 0;
+    }
+  rpmpsFreeIterator (psi);
+  rpmpsFree (ps);
+  if (why[0] == '\0')
+    snprintf (why, len, "%s", last_log[0] ? last_log : "transaction failed");
+}
+
+static int
+db_child (char *const *paths, size_t n, const char *root, const char *dbpath,
+          int64_t sde, char *why, size_t len)
+{
+  char num[32];
+  rpmts ts;
+  int rc;
+
+  if (db_enter_userns (why, len) < 0)
+    return -1;
+  /* rpmtsCreate reads SOURCE_DATE_EPOCH for the install time and tid. */
+  snprintf (num, sizeof num, "%" PRId64, sde);
+  setenv ("SOURCE_DATE_EPOCH", num, 1);
+  /* Host-independent settings: Debian's rpm puts its database in ~/.rpmdb
+   * and other hosts may differ in backend, languages or colours. */
+  db_define ("_dbpath", dbpath);
+  db_define ("_db_backend", "sqlite");
+  db_define ("_install_langs", "all");
+  db_define ("_excludedocs", "0");
+  db_define ("_transaction_color", "3");
+  db_define ("_prefer_color", "2");
+  ts = rpmtsCreate ();
+  rpmtsSetRootDir (ts, root);
+  rpmtsSetVSFlags (ts, RPMVSF_MASK_NODIGESTS | RPMVSF_MASK_NOSIGNATURES);
+  rpmtsSetVfyLevel (ts, 0);
+  rpmtsSetFlags (ts, RPMTRANS_FLAG_JUSTDB | RPMTRANS_FLAG_NOSCRIPTS
+                         | RPMTRANS_FLAG_NOTRIGGERS | RPMTRANS_FLAG_NOPLUGINS
+                         | RPMTRANS_FLAG_NOCONTEXTS);
+  rpmtsSetNotifyCallback (ts, db_notify, NULL);
+  last_log[0] = '\0';
+  rc = db_add_packages (ts, paths, n, why, len);
+  if (rc == 0)
+    {
+      /* Already checked by the solver and the unpack: only the database
+       * is wanted here. */
+      rc = rpmtsRun (ts, NULL,
+                     RPMPROB_FILTER_IGNOREOS | RPMPROB_FILTER_IGNOREARCH
+                         | RPMPROB_FILTER_REPLACEPKG
+                         | RPMPROB_FILTER_FORCERELOCATE
+                         | RPMPROB_FILTER_REPLACENEWFILES
+                         | RPMPROB_FILTER_REPLACEOLDFILES
+                         | RPMPROB_FILTER_OLDPACKAGE
+                         | RPMPROB_FILTER_DISKSPACE
+                         | RPMPROB_FILTER_DISKNODES);
+      if (rc != 0)
+        db_problems (ts, why, len);
+    }
+  rpmtsFree (ts);
+  return rc == 0 ? 0 : -1;
+}
+
+int
+mk_rpm_db_write (char *const *paths, size_t n, const char *root,
+                 const char *dbpath, int64_t sde, mk_error_t *err)
+{
+  int pfd[2], status = 0;
+  char why[1024] = "";
+  ssize_t got;
+  pid_t pid;
+
+  pthread_once (&rpm_once, rpm_init);
+  if (rpm_init_status != 0)
+    return mk_make_error (err, 0, "librpm: cannot read its configuration");
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return mk_make_error (err, errno, "pipe");
+  fflush (NULL);
+  pid = fork ();
+  if (pid < 0)
+    {
+      close (pfd[0]);
+      close (pfd[1]);
+      return mk_make_error (err, errno, "fork");
+    }
+  if (pid == 0)
+    {
+      close (pfd[0]);
+      if (db_child (paths, n, root, dbpath, sde, why, sizeof why) < 0)
+        {
+          if (write (pfd[1], why, strlen (why))) {}
+          _exit (1);
+        }
+      _exit (0);
+    }
+  close (pfd[1]);
+  got = TEMP_FAILURE_RETRY (read (pfd[0], why, sizeof why - 1));
+  why[got > 0 ? got : 0] = '\0';
+  close (pfd[0]);
+  if (TEMP_FAILURE_RETRY (waitpid (pid, &status, 0)) < 0)
+    return mk_make_error (err, errno, "rpm database: wait");
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return mk_make_error (err, 0, "rpm database: %s",
+                          why[0] ? why : "librpm failed");
+  return 0;
+}
+
 /* --- reading an installed rpm database (mkbase verify) --- */
 
 /* The image's own sqlite rpmdb, copied out of the tar into a private
@@ -802,7 +1078,6 @@ mk_rpm_distribution (const struct mk_rpm *p)
  * read only: Debian's host rpm points _dbpath at ~/.rpmdb.  (The includes
  * stay in this section so it merges as one block.) */
 #include <rpm/rpmdb.h>
-#include <rpm/rpmmacro.h>
 
 static int
 rpm_from_header (Header h, struct mk_rpm **out, mk_error_t *err)

@@ -90,6 +90,51 @@ const char *mk_rpm_summary (const struct mk_rpm *p);
 const char *mk_rpm_url (const struct mk_rpm *p);
 const char *mk_rpm_distribution (const struct mk_rpm *p);
 
+
+/* ---- install scriptlets (script.c) ---------------------------------- */
+enum mk_rpm_script_kind
+{
+  MK_RPM_PRETRANS,
+  MK_RPM_PRE,
+  MK_RPM_POST,
+  MK_RPM_POSTTRANS,
+  MK_RPM_N_SCRIPTS,
+};
+
+/* One scriptlet, copied out of the header (the caller frees it with
+ * mk_rpm_script_clear). */
+struct mk_rpm_script
+{
+  enum mk_rpm_script_kind kind;
+  const char *name;  /* "%post" */
+  char **prog;       /* the interpreter and its arguments ("/bin/sh",
+                        "<lua>", "/sbin/ldconfig") */
+  char *body;        /* NULL for `-p PROGRAM` without a script */
+};
+/* Returns 1 and fills *s when the package has that scriptlet, else 0. */
+int mk_rpm_script (const struct mk_rpm *p, enum mk_rpm_script_kind kind,
+                   struct mk_rpm_script *s);
+void mk_rpm_script_clear (struct mk_rpm_script *s);
+
+/* ---- the package database (pkgdb.c) --------------------------------- */
+/* The fields of this package's line in the plain-text package manifest
+ * (/var/lib/rpmmanifest/container-manifest-2), the tab-separated form
+ * Azure Linux writes (rpm -qa --qf "%{NAME}\t%{VERSION}-%{RELEASE}\t
+ * %{INSTALLTIME}\t%{BUILDTIME}\t%{VENDOR}\t%{EPOCH}\t%{SIZE}\t%{ARCH}\t
+ * %{EPOCHNUM}\t%{SOURCERPM}\n"): *head is what comes before the install
+ * time, *tail what comes after it (no newline).  Caller frees both. */
+void mk_rpm_manifest_fields (const struct mk_rpm *p, char **head,
+                             char **tail);
+
+/* Write an rpm database (sqlite backend) of the packages at paths, in
+ * this order, to <root><dbpath>/rpmdb.sqlite, through an rpm --justdb
+ * transaction: no file is touched besides the database.  root must be an
+ * empty private directory (librpm chroots into it; without root a user
+ * namespace is made for that).  Install times are sde.  Runs in a child
+ * process so librpm's global state (macros, chroot) stays out of ours. */
+int mk_rpm_db_write (char *const *paths, size_t n, const char *root,
+                     const char *dbpath, int64_t sde, mk_error_t *err);
+
 /* --- reading an installed rpm database (mkbase verify) --- */
 
 /* Read every package header of the sqlite rpm database at root/dbpath

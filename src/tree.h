@@ -14,6 +14,8 @@
 enum
 {
   MK_ENTRY_IMPLIED = 1 << 8, /* a parent directory no package declared */
+  MK_ENTRY_SCRIPTED = 1 << 9, /* made or changed by an install scriptlet;
+                                 user/group NULL: uid/gid are numbers */
 };
 
 struct mk_entry

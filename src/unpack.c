@@ -469,3 +469,60 @@ mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err)
   free (msg);
   return -1;
 }
+
+/* A file mkbase makes itself (the rpm database, the package manifest):
+ * its parents resolve against the image's symlinks like a package's
+ * would, missing ones become implied directories, and the content is
+ * copied from src_fd.  The entry belongs to no package, is root-owned and
+ * dated mtime.  A package's file at that path is replaced. */
+int
+mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
+                      int src_fd, int64_t mtime, mk_error_t *err)
+{
+  cleanup_free char *norm = mk_tree_normalize (path);
+  cleanup_free char *parent = NULL, *cparent = NULL, *canon = NULL;
+  cleanup_close int pfd = -1, fd = -1;
+  cleanup_free char *buf = xmalloc (1 << 16);
+  struct mk_entry *e;
+  const char *base;
+  uint64_t size = 0;
+
+  if (norm == NULL || strcmp (norm, "/") == 0)
+    return mk_make_error (err, EINVAL, "staging: bad path `%s`", path);
+  parent = xstrndup (norm, (size_t) (strrchr (norm, '/') - norm));
+  if (mk_tree_resolve (u->tree, parent[0] ? parent : "/", true, &cparent,
+                       err) < 0
+      || ensure_dirs (u, cparent, err) < 0)
+    return -1;
+  canon = xasprintf ("%s/%s", strcmp (cparent, "/") ? cparent : "",
+                     strrchr (norm, '/') + 1);
+  pfd = mk_at_open_parent (u->rootfd, canon, &base);
+  if (pfd < 0)
+    return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
+  unlinkat (pfd, base, 0);
+  fd = TEMP_FAILURE_RETRY (openat (pfd, base, O_WRONLY | O_CREAT | O_EXCL
+                                                  | O_NOFOLLOW | O_CLOEXEC,
+                                   0600));
+  if (fd < 0)
+    return mk_make_error (err, errno, "staging: create `%s`", canon);
+  for (;;)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (read (src_fd, buf, 1 << 16));
+      if (n < 0)
+        return mk_make_error (err, errno, "read the content of `%s`", canon);
+      if (n == 0)
+        break;
+      if (mk_write_all (fd, buf, (size_t) n, err, canon) < 0)
+        return -1;
+      size += (uint64_t) n;
+    }
+  e = mk_tree_lookup (u->tree, canon);
+  if (e == NULL)
+    e = mk_tree_add (u->tree, canon);
+  free (e->user), free (e->group), free (e->lang), free (e->caps);
+  free (e->linkto), free (e->digest);
+  *e = (struct mk_entry){ .path = e->path, .mode = S_IFREG | (mode & 07777),
+                          .user = xstrdup ("root"), .group = xstrdup ("root"),
+                          .size = size, .mtime = mtime, .pkg = -1 };
+  return 0;
+}

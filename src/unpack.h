@@ -16,6 +16,11 @@ void mk_unpacker_free (struct mk_unpacker *u);
  * (the package's other files still go in) and reported by finish. */
 int mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p,
                      mk_error_t *err);
+/* Put a file mkbase makes itself (content read from src_fd) at path:
+ * root-owned, no package's, dated mtime. */
+int mk_unpacker_put_file (struct mk_unpacker *u, const char *path,
+                          mode_t mode, int src_fd, int64_t mtime,
+                          mk_error_t *err);
 /* Fail with the list of file conflicts, if any. */
 int mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err);
 

@@ -11,6 +11,7 @@ declare -A allowed=(
   [archive.h]="pack.c import.c oci.c compare.c listing.c"
   [archive_entry.h]="pack.c import.c oci.c compare.c listing.c"
   [curl/]="fetch.c"
+  [sqlite3.h]="sqlite.c"
   [seccomp.h]="seccomp.c"
   [sys/capability.h]="caps.c"
 )

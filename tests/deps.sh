@@ -3,7 +3,8 @@
 # Usage: tests/deps.sh build|test|demo|bench
 set -euo pipefail
 build=(build-essential pkg-config libsolv-dev libsolvext-dev librpm-dev
-       libarchive-dev libseccomp-dev libcap-dev libcurl4-openssl-dev)
+       libarchive-dev libseccomp-dev libcap-dev libcurl4-openssl-dev
+       libsqlite3-dev)
 test=(rpm createrepo-c podman dnf python3 uidmap util-linux iproute2
       libcap2-bin busybox-static fakeroot zstd xz-utils gzip bzip2 curl
       skopeo umoci runc cpio clang libclang-rt-14-dev valgrind gnupg python3-jsonschema

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mkbase verify (issue 6): rpm -V for an image tar.  Fresh bookworm images
-# verify clean (headers from --packages, from a container-manifest-2 list,
-# and from an rpm database inside the image); then single changes made to
+# verify clean (headers from the rpm database the build writes, or from
+# --packages with the installed set from the image's rpmdb, its
+# container-manifest-2 or the .packages list); then single changes made to
 # the tar with tests/integration/lib/tarmutate.py (a flipped byte, a mode,
 # an owner, a symlink target, a lost capability, a pruned file, an extra
 # file, a duplicate entry) are each reported with rpm -V's letter, and
@@ -111,18 +112,18 @@ is "$(json "$T/flipj.out" '[(i["path"], i["flags"], i["package"]) for i in d["li
   "[('/usr/bin/sed', '..5......', '$(grep -o '^sed-[^ ]*' "$T/bookworm-base.packages")')]" "--json names the file, its flags and its package"
 
 # --- 3. where the list of installed packages comes from -------------------------
-# Without .packages next to it the image's own container-manifest-2 says
-# (Azure Linux's format: name, version-release, ..., arch in column 8).
+# Profile zero keeps no rpmdb, only /var/lib/rpmmanifest/container-manifest-2
+# (Azure Linux's format: name, version-release, ..., arch in column 8):
+# without .packages next to the tar, it says what is installed.
 mkdir -p "$T/nolist"
-sed -E 's/ .*//' "$T/bookworm-base.packages" | while read -r nevra; do
-  f=$(echo "$nevra" | sed -E 's/-[0-9]+:/-/'); rpm -qp --qf '%{NAME}\t%{VERSION}-%{RELEASE}\t0\t0\t(none)\t%{EPOCH}\t%{SIZE}\t%{ARCH}\t0\t(none)\n' "$PKGS/$f.rpm" 2>/dev/null
-done >"$T/manifest"
-python3 "$MUT" "$base" "$T/nolist/manifest.tar" db:./var/lib/rpmmanifest/container-manifest-2:"$T/manifest"
+tar -tf "$base" | grep -q '^\./var/lib/rpmmanifest/container-manifest-2$' && ! tar -tf "$base" | grep -q 'rpmdb.sqlite'
+ok $? "bookworm-base (profile zero) has a container-manifest-2 and no rpmdb"
+cp "$base" "$T/nolist/manifest.tar"
 run_verify manifest --packages "$PKGS" "$T/nolist/manifest.tar"
 is "$rc" 0 "container-manifest-2 lists the installed packages: exit 0"
 grep -q " of 58 packages: .* 0 extra$" "$T/manifest.err"
 ok $? "58 packages; the manifest itself is not extra ($(cat "$T/manifest.err"))"
-cp "$base" "$T/nolist/plain.tar"
+python3 "$MUT" "$base" "$T/nolist/plain.tar" remove:./var/lib/rpmmanifest/container-manifest-2
 run_verify nolist --packages "$PKGS" "$T/nolist/plain.tar"
 is "$rc" 2 "no rpmdb, no manifest, no .packages: exit 2"
 is "$(wc -l <"$T/nolist.err")" 1 "one error line: $(cat "$T/nolist.err")"
@@ -134,14 +135,37 @@ grep -q '^mkbase: .* is installed in .* but is not among --packages$' "$T/few.er
 ok $? "naming it: $(cat "$T/few.err")"
 
 # --- 4. the image's rpm database ---------------------------------------------------
+# The build writes var/lib/rpm/rpmdb.sqlite (rpmdb = sqlite, the default;
+# profile none): verify needs nothing else.
+bash_img=$T/bookworm-bash.tar
+run_verify own "$bash_img"
+is "$rc" 0 "bookworm-bash, headers from its own rpmdb: exit 0"
+grep -qx "verify: [0-9]* files of 27 packages: [0-9]* ok, 0 modified, 0 missing (pruned), 0 extra" "$T/own.err"
+ok $? "27 packages, nothing modified, missing or extra: the rpmdb is not extra ($(cat "$T/own.err"))"
+run_verify ownj --json "$bash_img"
+is "$(json "$T/ownj.out" '"%s %d %d" % (d["source"], d["packages"], d["files"] == d["ok"])')" "rpmdb 27 1" "--json: source rpmdb, every file ok"
+python3 "$MUT" "$bash_img" "$T/nolist/ownflip.tar" flip:./usr/bin/cat chmod:./usr/bin/ls:0700
+run_verify ownflip "$T/nolist/ownflip.tar"
+is "$rc" 1 "its rpmdb, a flipped byte and a mode: exit 1"
+is "$(sort -k2 "$T/ownflip.out")" $'..5......    /usr/bin/cat\n.M.......    /usr/bin/ls' "names /usr/bin/cat (5) and /usr/bin/ls (M)"
+# With scriptlets = run, bash's %post adds itself to /etc/shells and
+# ldconfig writes its cache: rpm -V inside the image says the same.
+sed 's/^profile = none/profile = none\nscriptlets = run/' "$T/bookworm-bash.conf" >"$T/scripts.conf"
+build_image "$T/scripts.conf" "$T/nolist/scripts.tar" >/dev/null
+run_verify scripts "$T/nolist/scripts.tar"
+is "$rc" 1 "scriptlets = run: exit 1 (a %config file changed by a %post)"
+is "$(cat "$T/scripts.out")" $'S.5......  c /etc/shells\nextra       /etc/ld.so.cache' \
+  "/etc/shells (c) is modified, /etc/ld.so.cache extra"
+
 run_verify nodb "$base"
 is "$rc" 2 "no rpm database and no --packages: exit 2"
 is "$(wc -l <"$T/nodb.err")" 1 "one error line"
 grep -q "has no rpm database.*--packages" "$T/nodb.err"
 ok $? "saying so and naming --packages: $(cat "$T/nodb.err")"
 
-# Until the build writes one, make the database with the host's rpm
-# (test-only): the installed packages, --justdb, sqlite backend.
+# A database made with the host's rpm (test-only: the installed packages,
+# --justdb, sqlite backend, WAL journal) added to the profile-zero tar: the
+# other place an rpmdb lives, and a corrupted one.
 files=$(sed -E 's/ .*//; s/-[0-9]+:/-/; s|^|'"$PKGS"'/|; s|$|.rpm|' "$T/bookworm-base.packages")
 if rpm --root "$T/dbroot" --dbpath /var/lib/rpm --define '_db_backend sqlite' -i --justdb --nodeps \
      --noscripts --notriggers --ignorearch $files >"$T/rpm.log" 2>&1 \

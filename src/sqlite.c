@@ -1,0 +1,45 @@
+/* sqlite.c: the only file that includes sqlite3.h.  librpm writes the
+ * image's rpm database in WAL mode and leaves the -wal and -shm files
+ * next to it for unprivileged readers; their content (wal-index salts) is
+ * random.  Here the database is turned into one deterministic file that
+ * every rpm >= 4.16 reads (rpm switches it back to WAL the first time it
+ * writes). */
+#define _GNU_SOURCE
+#include "sqlite.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int
+mk_sqlite_normalize (const char *path, mk_error_t *err)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+  int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (db, "PRAGMA journal_mode = DELETE; VACUUM;", NULL,
+                       NULL, &msg);
+  if (rc != SQLITE_OK)
+    {
+      mk_make_error (err, 0, "`%s`: sqlite: %s", path,
+                     msg ? msg : db ? sqlite3_errmsg (db)
+                                    : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      sqlite3_close (db);
+      return -1;
+    }
+  if (sqlite3_close (db) != SQLITE_OK)
+    return mk_make_error (err, 0, "`%s`: sqlite: cannot close", path);
+  /* Closing the last connection in rollback mode leaves no -wal/-shm,
+   * but the persisted ones librpm left are ours to remove. */
+  {
+    cleanup_free char *wal = xasprintf ("%s-wal", path);
+    cleanup_free char *shm = xasprintf ("%s-shm", path);
+    unlink (wal);
+    unlink (shm);
+  }
+  return 0;
+}

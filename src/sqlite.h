@@ -1,0 +1,13 @@
+/* sqlite.h: the one thing mkbase does to an sqlite file itself. */
+#ifndef MK_SQLITE_H
+#define MK_SQLITE_H
+
+#include "error.h"
+
+/* Make an sqlite database file self-contained and reproducible: switch it
+ * from WAL to a rollback journal (so readers need no -wal/-shm files and
+ * none ship in the image) and VACUUM it (pages in a canonical order, no
+ * free pages). */
+int mk_sqlite_normalize (const char *path, mk_error_t *err);
+
+#endif
