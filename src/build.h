@@ -21,6 +21,7 @@ struct mk_build_opts
   size_t n_formats;
   bool check_repro;           /* --check-repro */
   bool json;                  /* --json: a JSON summary on stdout */
+  char **packages;            /* --packages (mkbase verify), NULL-terminated */
 };
 
 int mk_build_image (const char *recipe, const struct mk_build_opts *o,

@@ -1,5 +1,5 @@
 /* listing.h: an image tar read back as a sorted list of entries, for
- * `mkbase inspect` and `mkbase diff`. */
+ * `mkbase inspect`, `mkbase diff` and `mkbase verify`. */
 #ifndef MK_LISTING_H
 #define MK_LISTING_H
 
@@ -20,6 +20,12 @@ struct mk_listing_entry
   char *linkto;   /* symlink target, or the first name of a hardlink */
   bool hardlink;
   char *sha256;   /* of the content, when asked for and a regular file */
+  uint64_t rdev;  /* device number of a device node */
+  unsigned char *caps; /* the security.capability xattr, NULL when none */
+  size_t caps_len;
+  size_t order;   /* position in the tar: among entries with the same path,
+                   * sorted first to last, the last one is what extracting
+                   * the tar leaves behind */
 };
 
 struct mk_listing
@@ -33,6 +39,35 @@ struct mk_listing
 int mk_listing_read (const char *path, bool digests, struct mk_listing **out,
                      mk_error_t *err);
 void mk_listing_free (struct mk_listing *l);
+
+/* A file to copy out of the tar while it is listed: the regular file whose
+ * name is exactly path ("/etc/passwd"; no link is followed) goes to fd,
+ * at most max bytes (more is an error).  found says whether it was there;
+ * with the same path twice, fd holds the last one. */
+struct mk_listing_extract
+{
+  const char *path;
+  int fd;
+  uint64_t max;
+  bool found;
+};
+
+/* mk_listing_read (without digests) on an open tar, read from offset 0;
+ * name is for messages.  Copies the nx files of x out as it goes. */
+int mk_listing_read_fd (int fd, const char *name,
+                        struct mk_listing_extract *x, size_t nx,
+                        struct mk_listing **out, mk_error_t *err);
+
+/* Read the tar at fd again from offset 0 and hand the content of every
+ * regular, non-hardlink entry l->v[i] with want[i] set to cb, block by
+ * block, then once with len 0 to end it.  Fails when the tar no longer
+ * matches l.  cb returns <0 to stop with its error. */
+typedef int (*mk_listing_content_cb) (void *ctx, size_t i, const void *buf,
+                                      size_t len, mk_error_t *err);
+int mk_listing_contents_fd (int fd, const char *name,
+                            const struct mk_listing *l, const bool *want,
+                            mk_listing_content_cb cb, void *ctx,
+                            mk_error_t *err);
 static inline void
 cleanup_listingp (struct mk_listing **l)
 {

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "inspect.h"
 #include "lock.h"
+#include "verify.h"
 #include "why.h"
 #endif
 
@@ -41,6 +42,8 @@ static const char usage_text[]
       "                        removed, file count\n"
       "  why RECIPE PACKAGE    the dependency chain that pulled PACKAGE in\n"
       "  diff IMAGE-A IMAGE-B  packages and files added, removed, changed\n"
+      "  verify IMAGE          rpm -V for an image: files modified, missing\n"
+      "                        (pruned) and extra, against the package headers\n"
       "  help [COMMAND]        this help, or a command's\n"
       "\n"
       "Options for build and resolve (`mkbase COMMAND --help` lists each\n"
@@ -72,7 +75,8 @@ static const char usage_text[]
       "Exit status: 0 success, 1 build failed, 2 dependency resolution\n"
       "failed, 3 invalid recipe or profile, 64 bad command line, 130/143\n"
       "interrupted by SIGINT/SIGTERM; `mkbase run` returns the command's\n"
-      "status, or 125/126/127 as `docker run` does.\n";
+      "status, or 125/126/127 as `docker run` does; `mkbase verify` 0\n"
+      "nothing modified, 1 a file modified, 2 could not verify.\n";
 
 #ifndef MK_LEAN
 enum
@@ -85,6 +89,7 @@ enum
   OPT_FORMAT,
   OPT_CHECK_REPRO,
   OPT_JSON,
+  OPT_PACKAGES,
 };
 
 static const struct option build_options[] = {
@@ -97,6 +102,7 @@ static const struct option build_options[] = {
   { "format", required_argument, NULL, OPT_FORMAT },
   { "check-repro", no_argument, NULL, OPT_CHECK_REPRO },
   { "json", no_argument, NULL, OPT_JSON },
+  { "packages", required_argument, NULL, OPT_PACKAGES },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -112,6 +118,7 @@ enum
                          * --check-repro */
   TAKES_REPOS = 1 << 2, /* --cache --offline */
   TAKES_JSON = 1 << 3,
+  TAKES_PACKAGES = 1 << 4, /* --packages */
 };
 
 enum
@@ -122,6 +129,7 @@ enum
   CMD_INSPECT,
   CMD_WHY,
   CMD_DIFF,
+  CMD_VERIFY,
 };
 
 struct command
@@ -187,6 +195,21 @@ static const struct command commands[] = {
     "(from the tars) added, removed and changed from A to B, with size\n"
     "deltas.\n\n"
     "      --json            the same as JSON\n" },
+  { "verify", CMD_VERIFY, 1, TAKES_JSON | TAKES_PACKAGES,
+    "Usage: mkbase verify [OPTIONS] IMAGE\n"
+    "Check every file of every package installed in IMAGE against its\n"
+    "package header, as `rpm -V` does, without unpacking it: one line per\n"
+    "modified file (S size, M mode, 5 digest, D device, L link target,\n"
+    "U user, G group, P capabilities; mtimes are not compared), `extra`\n"
+    "for files no package owns, and a summary on stderr.  The headers come\n"
+    "from the image's rpm database, or from --packages.  Exit status: 0\n"
+    "nothing modified, 1 a file modified, 2 could not verify.\n\n"
+    "      --packages PATH   RPM file or directory of RPMs to take the\n"
+    "                        headers from (repeatable); the image (its rpm\n"
+    "                        database, container-manifest-2) or IMAGE's\n"
+    "                        .packages list says which are installed\n"
+    "      --json            the same as JSON\n"
+    "  -v, --verbose         also list the missing (pruned) files\n" },
 };
 
 static int
@@ -226,6 +249,8 @@ option_needs (int c)
       return TAKES_REPOS;
     case OPT_JSON:
       return TAKES_JSON;
+    case OPT_PACKAGES:
+      return TAKES_PACKAGES;
     default:
       return 0;
     }
@@ -244,6 +269,7 @@ set_option (int c, struct mk_build_opts *o, mk_error_t *err)
     case OPT_LOCKED: o->locked = true; break;
     case OPT_CHECK_REPRO: o->check_repro = true; break;
     case OPT_JSON: o->json = true; break;
+    case OPT_PACKAGES: mk_strv_push (&o->packages, xstrdup (optarg)); break;
     case 'q': mk_verbosity = 0; break;
     case 'v': mk_verbosity = 2; break;
     case OPT_FORMAT:
@@ -356,6 +382,11 @@ run_command (const struct command *c, char **args,
       return mk_why_explain (args[0], args[1], o, err);
     case CMD_DIFF:
       return mk_diff (args[0], args[1], o->json, err);
+    case CMD_VERIFY:
+      return mk_verify (args[0],
+                        &(struct mk_verify_opts){ .json = o->json,
+                                                  .packages = o->packages },
+                        err);
     default:
       if (o->check_repro)
         return mk_compare_check_repro (args[0], o, err);
@@ -414,9 +445,12 @@ dispatch (int argc, char **argv, mk_error_t *err)
       return usage_error (err, m);
     }
   r = parse_options (argc, argv, c, &o, &args, err);
-  if (r != 0)
-    return r < 0 ? -1 : 0;
-  return run_command (c, args, &o, err);
+  if (r == 0)
+    r = run_command (c, args, &o, err);
+  else
+    r = r < 0 ? -1 : 0;
+  mk_strv_free (o.packages);
+  return r;
 }
 #endif
 

@@ -135,4 +135,18 @@ void mk_rpm_manifest_fields (const struct mk_rpm *p, char **head,
 int mk_rpm_db_write (char *const *paths, size_t n, const char *root,
                      const char *dbpath, int64_t sde, mk_error_t *err);
 
+/* --- reading an installed rpm database (mkbase verify) --- */
+
+/* Read every package header of the sqlite rpm database at root/dbpath
+ * (e.g. "/tmp/x" and "/var/lib/rpm") into *out, in database order, as
+ * packages without a payload: the name, file and header accessors work,
+ * mk_rpm_payload_* must not be called.  gpg-pubkey entries are skipped. */
+int mk_rpm_db_read (const char *root, const char *dbpath, struct mk_rpm ***out,
+                    size_t *n, mk_error_t *err);
+void mk_rpm_db_free (struct mk_rpm **v, size_t n);
+
+/* The algorithm of the file digests (mk_rpm_file.digest): "md5", "sha1",
+ * "sha224", "sha256", "sha384", "sha512"; "" when rpm names another. */
+const char *mk_rpm_digest_algo (const struct mk_rpm *p);
+
 #endif

@@ -293,15 +293,8 @@ mk_tree_sorted (struct mk_tree *t, size_t *n)
 
 /* ---- owners ------------------------------------------------------------- */
 
-struct idmap
-{
-  char **names;
-  uint32_t *ids;
-  size_t n;
-};
-
-static void
-idmap_free (struct idmap *m)
+void
+mk_idmap_free (struct mk_idmap *m)
 {
   mk_strv_free (m->names);
   free (m->ids);
@@ -309,8 +302,8 @@ idmap_free (struct idmap *m)
 
 /* Parse "name:x:id:..." lines; malformed lines are skipped, as getpwent
  * does. */
-static void
-idmap_parse (struct idmap *m, char *buf)
+void
+mk_idmap_parse (struct mk_idmap *m, char *buf)
 {
   char *save = NULL;
   for (char *line = strtok_r (buf, "\n", &save); line;
@@ -340,8 +333,8 @@ idmap_parse (struct idmap *m, char *buf)
 }
 
 static int
-idmap_load (struct mk_tree *t, int rootfd, const char *file, struct idmap *m,
-            mk_error_t *err)
+idmap_load (struct mk_tree *t, int rootfd, const char *file,
+            struct mk_idmap *m, mk_error_t *err)
 {
   cleanup_free char *canon = NULL;
   cleanup_free char *buf = NULL;
@@ -361,12 +354,12 @@ idmap_load (struct mk_tree *t, int rootfd, const char *file, struct idmap *m,
     return mk_make_error (err, errno, "open image `%s`", canon);
   if (mk_read_fd (fd, 64u << 20, &buf, NULL, err, canon) < 0)
     return -1;
-  idmap_parse (m, buf);
+  mk_idmap_parse (m, buf);
   return 0;
 }
 
-static bool
-idmap_get (const struct idmap *m, const char *name, uint32_t *id)
+bool
+mk_idmap_get (const struct mk_idmap *m, const char *name, uint32_t *id)
 {
   if (strcmp (name, "root") == 0)
     return *id = 0, true;
@@ -379,7 +372,7 @@ idmap_get (const struct idmap *m, const char *name, uint32_t *id)
 int
 mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err)
 {
-  struct idmap users = { 0 }, groups = { 0 };
+  struct mk_idmap users = { 0 }, groups = { 0 };
   size_t warned = 0, unknown = 0;
   int r = -1;
 
@@ -390,7 +383,7 @@ mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err)
     {
       struct mk_entry *e = t->entries[i];
       const char *pkg = e->pkg >= 0 ? t->pkgs[e->pkg] : "(implied)";
-      if (e->user && !idmap_get (&users, e->user, &e->uid))
+      if (e->user && !mk_idmap_get (&users, e->user, &e->uid))
         {
           unknown++;
           if (warned++ < 20)
@@ -398,7 +391,7 @@ mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err)
                      e->user);
           e->uid = 0;
         }
-      if (e->group && !idmap_get (&groups, e->group, &e->gid))
+      if (e->group && !mk_idmap_get (&groups, e->group, &e->gid))
         {
           unknown++;
           if (warned++ < 20)
@@ -411,7 +404,7 @@ mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err)
     mk_warn ("%zu more unknown owner names mapped to 0", warned - 20);
   r = 0;
 done:
-  idmap_free (&users);
-  idmap_free (&groups);
+  mk_idmap_free (&users);
+  mk_idmap_free (&groups);
   return r;
 }

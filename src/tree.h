@@ -89,4 +89,17 @@ struct mk_entry **mk_tree_sorted (struct mk_tree *t, size_t *n);
  * become 0 with a warning naming the package and file. */
 int mk_tree_map_owners (struct mk_tree *t, int rootfd, mk_error_t *err);
 
+/* Owner names -> numbers from the text of a passwd or group file (the
+ * first entry of a name wins; malformed lines are skipped, as getpwent
+ * does); "root" is always 0.  mkbase verify maps names as the build did. */
+struct mk_idmap
+{
+  char **names;
+  uint32_t *ids;
+  size_t n;
+};
+void mk_idmap_parse (struct mk_idmap *m, char *buf); /* modifies buf */
+bool mk_idmap_get (const struct mk_idmap *m, const char *name, uint32_t *id);
+void mk_idmap_free (struct mk_idmap *m);
+
 #endif

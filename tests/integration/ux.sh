@@ -11,7 +11,7 @@ export MKBASE_PROFILES=$TOP/profiles
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null || echo "(no JSON)"; }
 
 # --- help, version, usage errors ---------------------------------------------
-for c in "" build resolve lock run inspect why diff; do
+for c in "" build resolve lock run inspect why diff verify; do
   "$MKBASE" $c --help >"$T/help" 2>&1
   ok $? "mkbase $c --help exits 0"
 done
@@ -19,8 +19,10 @@ grep -q "^Usage: mkbase why" "$T/help.why" 2>/dev/null || "$MKBASE" why --help |
 ok $? "mkbase why --help shows its own usage"
 "$MKBASE" help diff | grep -q "^Usage: mkbase diff"
 ok $? "mkbase help diff"
-"$MKBASE" --help | grep -q "verify"
-ok $((!$?)) "the help does not mention verify"
+"$MKBASE" --help | grep -q "^  verify IMAGE"
+ok $? "the help lists verify"
+"$MKBASE" help verify | grep -q "^Usage: mkbase verify \[OPTIONS\] IMAGE"
+ok $? "mkbase help verify"
 is "$("$MKBASE" --version)" "mkbase 0.1.0" "--version"
 "$MKBASE" inspect --offline x.tar >/dev/null 2>"$T/err"
 is "$?" 64 "an option a command does not take is a usage error"

@@ -168,12 +168,49 @@ cross_check (const char *dir, const char *text)
   free (path);
 }
 
+/* mk_caps_xattr_equal: what mkbase verify compares a tar's xattr with. */
+static void
+test_equal (void)
+{
+  unsigned char raw[20], eff[20], v3[24], v1[12], bad[20];
+  size_t lr, le, lz;
+  unsigned char empty[20];
+  mk_error_t err = NULL;
+
+  mk_caps_to_xattr ("cap_net_raw=p", raw, &lr, &err);
+  mk_caps_to_xattr ("cap_net_raw=ep", eff, &le, &err);
+  mk_caps_to_xattr ("=", empty, &lz, &err);
+  ok (mk_caps_xattr_equal (eff, le, eff, le), "a value equals itself");
+  ok (!mk_caps_xattr_equal (raw, lr, eff, le),
+      "cap_net_raw=p differs from cap_net_raw=ep");
+  ok (!mk_caps_xattr_equal (eff, le, NULL, 0),
+      "cap_net_raw=ep differs from no value");
+  ok (lz == 0 && mk_caps_xattr_equal (empty, lz, NULL, 0),
+      "`=` is no value");
+  memcpy (v3, eff, 20);
+  v3[3] = 0x03;
+  memset (v3 + 20, 0x07, 4); /* rootid */
+  ok (mk_caps_xattr_equal (eff, le, v3, 24),
+      "a revision 3 value with a rootid grants the same as revision 2");
+  memcpy (v1, eff, 12);
+  v1[3] = 0x01;
+  ok (mk_caps_xattr_equal (eff, le, v1, 12),
+      "a revision 1 value (32 capabilities) grants the same");
+  memcpy (bad, eff, 20);
+  bad[3] = 0x09;
+  ok (!mk_caps_xattr_equal (eff, le, bad, 20), "a malformed value differs");
+  ok (mk_caps_xattr_equal (bad, 20, bad, 20),
+      "a malformed value equals the very same bytes");
+  ok (!mk_caps_xattr_equal (eff, le, eff, 19), "a truncated value differs");
+}
+
 int
 main (void)
 {
   char dir[] = "/tmp/mkbase-test-caps-XXXXXX";
 
   test_encoding ();
+  test_equal ();
   if (mkdtemp (dir) == NULL)
     {
       ok (0, "mkdtemp: %s", strerror (errno));
