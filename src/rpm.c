@@ -28,6 +28,7 @@
 #include <rpm/rpmbase64.h>
 #include <rpm/rpmkeyring.h>
 #include <rpm/rpmlib.h>
+#include <rpm/rpmdb.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
 #include <rpm/rpmpgp.h>
@@ -1087,7 +1088,6 @@ mk_rpm_db_write (char *const *paths, size_t n, const char *root,
  * as for a package file.  The macros are pushed for the duration of the
  * read only: Debian's host rpm points _dbpath at ~/.rpmdb.  (The includes
  * stay in this section so it merges as one block.) */
-#include <rpm/rpmdb.h>
 
 static int
 rpm_from_header (Header h, struct mk_rpm **out, mk_error_t *err)
