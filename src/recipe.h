@@ -78,6 +78,7 @@ struct mk_recipe
   char **labels;         /* KEY=VALUE, the OCI config's Labels */
   char **cmd;            /* the OCI config's Cmd; NULL: /bin/sh */
   char **env;            /* KEY=VALUE, the OCI config's Env; NULL: PATH */
+  char **allow_broken;   /* globs the image check accepts (check.h) */
 };
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line
