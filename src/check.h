@@ -62,27 +62,6 @@ cleanup_check_reportp (struct mk_check_report **r)
  * problem, one line each: "mkbase: check: PATH: REASON". */
 void mk_check_report_print (const struct mk_check_report *r);
 
-/* What the check reads from one ELF file. */
-struct mk_elf_info
-{
-  bool is64, big_endian;
-  unsigned type;     /* ET_EXEC or ET_DYN */
-  unsigned machine;  /* EM_* */
-  char *interp;      /* PT_INTERP, NULL when none */
-  char **needed;     /* DT_NEEDED in order, NULL when none */
-  char *rpath;       /* DT_RPATH as written (a colon list), or NULL */
-  char *runpath;     /* DT_RUNPATH, or NULL */
-};
-
-/* Read the ELF header, program headers and dynamic section of the file
- * open at fd, bounds-checking every offset against the file's size.
- * Returns 1 for an ELF executable or shared object (ET_EXEC/ET_DYN), 0 for
- * anything else (not ELF, a relocatable object, a core file), and <0 with
- * a "malformed ELF: ..." error for a file that starts like ELF but is
- * truncated or inconsistent.  32/64-bit, either byte order. */
-int mk_check_read_elf (int fd, struct mk_elf_info *info, mk_error_t *err);
-void mk_check_elf_clear (struct mk_elf_info *info);
-
 /* en_US.UTF-8 -> en_US.utf8, de_DE.ISO-8859-1@euro -> de_DE.iso88591@euro:
  * glibc's normalised codeset, the name of the directory in
  * /usr/lib/locale. */

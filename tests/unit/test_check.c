@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "elfinfo.h"
 #include "error.h"
 #include "rpm.h"
 #include "tree.h"
@@ -119,21 +120,21 @@ write_tmp (const char *name, const void *data, size_t len)
   return fd;
 }
 
-/* Parse data as a file; 1/0/-1 as mk_check_read_elf. */
+/* Parse data as a file; 1/0/-1 as mk_elfinfo_read. */
 static int
-parse_bytes (const void *data, size_t len, struct mk_elf_info *info,
+parse_bytes (const void *data, size_t len, struct mk_elfinfo *info,
              char **msg)
 {
   int fd = write_tmp ("elf", data, len);
   mk_error_t err = NULL;
-  struct mk_elf_info tmp = { 0 };
-  int r = mk_check_read_elf (fd, info ? info : &tmp, &err);
+  struct mk_elfinfo tmp = { 0 };
+  int r = mk_elfinfo_read (fd, info ? info : &tmp, &err);
   close (fd);
   if (msg)
     *msg = err ? xstrdup (err->msg) : NULL;
   mk_error_release (&err);
   if (info == NULL)
-    mk_check_elf_clear (&tmp);
+    mk_elfinfo_clear (&tmp);
   return r;
 }
 
@@ -142,7 +143,7 @@ test_synthetic (bool is64, bool be)
 {
   unsigned char b[2048];
   const char *needed[] = { "libfoo.so.1", "libbar.so.2", NULL };
-  struct mk_elf_info info = { 0 };
+  struct mk_elfinfo info = { 0 };
   size_t len = make_elf (b, is64, be, be ? EM_PPC64 : EM_X86_64,
                          "/lib/ld.so.1", needed, "$ORIGIN/../lib");
   const char *what = is64 ? (be ? "64-bit BE" : "64-bit LE")
@@ -162,7 +163,7 @@ test_synthetic (bool is64, bool be)
       "%s: DT_NEEDED in order", what);
   is_str (info.runpath, "$ORIGIN/../lib", "%s: DT_RUNPATH", what);
   ok (info.rpath == NULL, "%s: no DT_RPATH", what);
-  mk_check_elf_clear (&info);
+  mk_elfinfo_clear (&info);
 
   /* Every prefix of the file: a clean answer, never a crash. */
   {
@@ -265,7 +266,7 @@ test_host_elf (void)
 {
   static const char *const bins[] = { "/usr/bin/ls", "/bin/ls", NULL };
   const char *bin = NULL;
-  struct mk_elf_info info = { 0 };
+  struct mk_elfinfo info = { 0 };
   mk_error_t err = NULL;
   int fd, r;
 
@@ -278,7 +279,7 @@ test_host_elf (void)
       return;
     }
   fd = open (bin, O_RDONLY | O_CLOEXEC);
-  r = mk_check_read_elf (fd, &info, &err);
+  r = mk_elfinfo_read (fd, &info, &err);
   close (fd);
   is_int (r, 1, "%s is an ELF executable", bin);
   ok (info.interp && strstr (info.interp, "ld-") != NULL,
@@ -286,7 +287,7 @@ test_host_elf (void)
       info.interp ? info.interp : "none");
   ok (mk_strv_contains (info.needed, "libc.so.6"),
       "%s: DT_NEEDED has libc.so.6", bin);
-  mk_check_elf_clear (&info);
+  mk_elfinfo_clear (&info);
   mk_error_release (&err);
 
   /* Every prefix of the real file's first 16 KiB. */
@@ -563,14 +564,23 @@ test_image_scripts (struct image *im)
   perl->removed = py->removed = ld->removed = data->removed = false;
   mk_check_report_free (r);
 
-  /* A %ghost is not in the image either. */
+  /* A %ghost is not in the image either, but not by pruning: a warning,
+   * as is an interpreter no package has. */
   perl->flags |= MK_RPMF_GHOST;
   r = run_check (im, NULL, NULL);
   it = find_item (r, "/usr/bin/script", "%ghost");
-  ok (it && it->level == MK_CHECK_PROBLEM, "a %%ghost interpreter: %s",
-      it ? it->reason : "none");
+  ok (it && it->level == MK_CHECK_WARNING, "a %%ghost interpreter is a "
+      "warning: %s", it ? it->reason : "none");
   perl->flags &= ~(unsigned) MK_RPMF_GHOST;
   mk_check_report_free (r);
+  img_text (im, "/usr/bin/tclscript", 0755, "#!/usr/bin/tclsh\n");
+  r = run_check (im, NULL, NULL);
+  it = find_item (r, "/usr/bin/tclscript", "no package has it");
+  ok (it && it->level == MK_CHECK_WARNING && r->n_problems == 0,
+      "an interpreter no package has is a warning: %s",
+      it ? it->reason : "none");
+  mk_check_report_free (r);
+  mk_tree_lookup (im->t, "/usr/bin/tclscript")->removed = true;
 }
 
 static void
