@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "check.h"
 #include "lock.h"
 #include "oci.h"
 #include "pack.h"
@@ -597,6 +598,30 @@ write_pkgdb (struct build *b, mk_error_t *err)
                          b->sde, b->opts->staging_parent, err);
 }
 
+/* The image check (check.h): a profile that removed what a program needs
+ * fails the build here, before anything is written. */
+static int
+check_image (struct build *b, mk_error_t *err)
+{
+  struct mk_check_opts co = { .allow_broken = b->recipe->allow_broken,
+                              .env = b->recipe->env };
+  cleanup_check_report struct mk_check_report *rep = NULL;
+  double t = now ();
+
+  if (mk_check_image (b->tree, b->rootfd, &co, &rep, err) < 0)
+    return -1;
+  mk_debug ("check: %zu ELF files, %zu scripts, %zu symlinks in %.1f ms: "
+            "%zu problems, %zu warnings", rep->n_elf, rep->n_scripts,
+            rep->n_links, (now () - t) * 1000, rep->n_problems,
+            rep->n_warnings);
+  mk_check_report_print (rep);
+  if (rep->n_problems == 0)
+    return 0;
+  return mk_make_error (err, 0, "image check: %zu problem%s after pruning "
+                        "(allow_broken = GLOB accepts known ones)",
+                        rep->n_problems, rep->n_problems == 1 ? "" : "s");
+}
+
 static int
 run_pipeline (struct build *b, mk_error_t *err)
 {
@@ -624,7 +649,8 @@ run_pipeline (struct build *b, mk_error_t *err)
   b->t_phase[PH_UNPACK] = now () - t;
   t = now ();
   if (mk_prune_apply_rules (b->tree, b->rootfd, b->recipe->profile,
-                            &b->pruned, &b->rules, &b->n_rules, err) < 0)
+                            &b->pruned, &b->rules, &b->n_rules, err) < 0
+      || check_image (b, err) < 0)
     return -1;
   b->t_phase[PH_PRUNE] = now () - t;
   t = now ();

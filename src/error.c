@@ -182,6 +182,15 @@ mk_warn (const char *fmt, ...)
 }
 
 void
+mk_error_detail (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vmessage (stderr, "mkbase: ", fmt, ap);
+  va_end (ap);
+}
+
+void
 mk_info (const char *fmt, ...)
 {
   va_list ap;

@@ -66,6 +66,13 @@ void mk_warn (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void mk_info (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void mk_debug (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
+/* One line of a list that the error about to be returned sums up ("mkbase:
+ * check: /usr/bin/grep: needs ..." before "mkbase: image check: 1
+ * problem"): printed as "mkbase: msg" even with -q, since the error line
+ * alone would not say what failed. */
+void mk_error_detail (const char *fmt, ...)
+    __attribute__ ((format (printf, 1, 2)));
+
 /* A one-line progress bar on a terminal ("unpack [=====     ] 12/58"),
  * redrawn at most ten times a second; nothing when stderr is not a
  * terminal or with -q.  mk_progress_done ends the line. */

@@ -280,7 +280,7 @@ static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
         "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
-        NULL };
+        "allow_broken", NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
         "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
@@ -411,6 +411,24 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
   return unknown_key (ctx, key, image_keys, err);
 }
 
+/* allow_broken: globs of the kind a profile's `remove` takes (an absolute
+ * path whose '*' crosses directories, or a file name matched anywhere). */
+static int
+add_allow_broken (struct ini_ctx *ctx, struct mk_recipe *r, const char *v,
+                  mk_error_t *err)
+{
+  size_t first = mk_strv_len (r->allow_broken);
+  split_words (v, &r->allow_broken);
+  if (mk_strv_len (r->allow_broken) == first)
+    return ini_error (ctx, err, "allow_broken: empty value");
+  for (size_t i = first; r->allow_broken[i]; i++)
+    if (r->allow_broken[i][0] != '/' && strchr (r->allow_broken[i], '/'))
+      return ini_error (ctx, err, "allow_broken: `%s`: a glob is an absolute "
+                                  "path (/usr/bin/grep) or a file name "
+                                  "(libpcre2-8.so*)", r->allow_broken[i]);
+  return 0;
+}
+
 static int
 image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
            const char *v, mk_error_t *err)
@@ -454,6 +472,8 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
       r->rpmdb_line = ctx->line;
       return parse_rpmdb (ctx, v, &r->rpmdb, err);
     }
+  if (strcmp (key, "allow_broken") == 0)
+    return add_allow_broken (ctx, r, v, err);
   return image_key_repro (ctx, r, key, v, err);
 }
 
@@ -692,6 +712,7 @@ mk_recipe_free (struct mk_recipe *r)
   mk_strv_free (r->labels);
   mk_strv_free (r->cmd);
   mk_strv_free (r->env);
+  mk_strv_free (r->allow_broken);
   for (size_t i = 0; i < r->n_repos; i++)
     {
       free (r->repos[i].id);

@@ -92,6 +92,7 @@ struct mk_recipe
   int rpmdb;             /* MK_RPMDB_*, -1 until resolved: recipe, else
                             profile, else sqlite */
   int rpmdb_line;
+  char **allow_broken;   /* globs the image check accepts (check.h) */
 };
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line
