@@ -30,6 +30,7 @@
 #include "util.h"
 #include "digest.h"
 #include "json.h"
+#include "extract.h"
 #include "pkgdb.h"
 #include "script.h"
 
@@ -63,6 +64,7 @@ struct build
   double t_start, t_phase[6];
   struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
+  struct mk_extract_job *jobs; /* for the unpacking workers */
   char *scripts_report; /* <stem>.scripts, when scriptlets ran */
 };
 
@@ -209,40 +211,100 @@ keep_header_fields (struct build *b, size_t i, struct mk_rpm *rpm)
                                        &m->scripts.s[k]) == 1;
 }
 
+/* One package, opened and read completely here (MKBASE_JOBS=1, or one
+ * package). */
+static int
+unpack_serial (struct build *b, size_t i, mk_error_t *err)
+{
+  const struct mk_pkg *p = &b->pkgs->pkgs[i];
+  cleanup_rpm struct mk_rpm *rpm = NULL;
+
+  if (verify_package_file (b, i, err) < 0)
+    return -1;
+  if (mk_rpm_open (p->path, package_keys (b, p), &rpm, err) < 0)
+    return mk_error_wrap (err, "%s", p->nevra);
+  if (check_identity (p, rpm, err) < 0)
+    return -1;
+  keep_header_fields (b, i, rpm);
+  if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
+    b->max_buildtime = mk_rpm_buildtime (rpm);
+  return mk_unpacker_add (b->unpacker, rpm, err);
+}
+
+/* One package whose payload a worker checked and extracted: only its
+ * header is read here, and the contents are moved into place. */
+static int
+unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
+                  mk_error_t *err)
+{
+  const struct mk_pkg *p = &b->pkgs->pkgs[i];
+  cleanup_rpm struct mk_rpm *rpm = NULL;
+  const char *sha256;
+
+  if (mk_extractor_wait (x, i, &sha256, err) < 0)
+    return -1;
+  b->sha256[i] = xstrdup (sha256);
+  if (mk_rpm_open_header (p->path, package_keys (b, p), &rpm, err) < 0)
+    return mk_error_wrap (err, "%s", p->nevra);
+  if (check_identity (p, rpm, err) < 0)
+    return -1;
+  keep_header_fields (b, i, rpm);
+  if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
+    b->max_buildtime = mk_rpm_buildtime (rpm);
+  return mk_unpacker_add_extracted (b->unpacker, rpm, mk_extractor_dirfd (x),
+                                    i, err);
+}
+
+static int
+start_extractor (struct build *b, struct mk_extractor **x, mk_error_t *err)
+{
+  size_t n = b->pkgs->n;
+  int workers = mk_extract_workers ();
+  struct mk_extract_job *jobs;
+
+  *x = NULL;
+  if (workers < 2 || n < 2)
+    return 0;
+  jobs = b->jobs = xcalloc (n + 1, sizeof *jobs);
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      jobs[i] = (struct mk_extract_job){ .path = p->path, .nevra = p->nevra,
+                                         .checksum_type = p->checksum_type,
+                                         .checksum = p->checksum,
+                                         .keys = package_keys (b, p) };
+    }
+  mk_debug ("unpacking with %d worker processes", workers);
+  return mk_extractor_start (jobs, n, workers, b->opts->staging_parent, x,
+                             err);
+}
+
 static int
 unpack_all (struct build *b, mk_error_t *err)
 {
-  struct mk_unpacker *u = b->unpacker = mk_unpacker_new (b->tree, b->rootfd);
+  struct mk_extractor *x = NULL;
   int r = -1;
 
+  b->unpacker = mk_unpacker_new (b->tree, b->rootfd);
   b->sha256 = xcalloc (b->pkgs->n, sizeof (char *));
   b->meta = xcalloc (b->pkgs->n, sizeof *b->meta);
+  if (start_extractor (b, &x, err) < 0)
+    return -1;
   for (size_t i = 0; i < b->pkgs->n; i++)
     {
-      const struct mk_pkg *p = &b->pkgs->pkgs[i];
-      cleanup_rpm struct mk_rpm *rpm = NULL;
       if (mk_check_interrupt (err) < 0)
         goto done;
-      mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n, p->nevra);
+      mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n,
+                b->pkgs->pkgs[i].nevra);
       mk_progress ("unpack", i, b->pkgs->n);
-      if (verify_package_file (b, i, err) < 0)
-        goto done;
-      if (mk_rpm_open (p->path, package_keys (b, p), &rpm, err) < 0)
-        {
-          mk_error_wrap (err, "%s", p->nevra);
-          goto done;
-        }
-      if (check_identity (p, rpm, err) < 0)
-        goto done;
-      keep_header_fields (b, i, rpm);
-      if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
-        b->max_buildtime = mk_rpm_buildtime (rpm);
-      if (mk_unpacker_add (u, rpm, err) < 0)
+      if ((x ? unpack_extracted (b, x, i, err) : unpack_serial (b, i, err))
+          < 0)
         goto done;
     }
   mk_progress_done ("unpack", b->pkgs->n);
-  r = mk_unpacker_finish (u, err);
+  r = mk_unpacker_finish (b->unpacker, err);
 done:
+  mk_extractor_free (x);
   return r;
 }
 
@@ -317,6 +379,7 @@ build_cleanup (struct build *b)
   mk_prune_rule_stats_free (b->rules, b->n_rules);
   mk_unpacker_free (b->unpacker);
   free (b->scripts_report);
+  free (b->jobs);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
   mk_repos_free (b->repos);

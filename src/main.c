@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -481,6 +482,11 @@ main (int argc, char **argv)
     mk_signals_install ();
 #else
   mk_signals_install ();
+  /* A reader that goes away (`mkbase -v ... 2>&1 | grep -q x`) must not
+   * kill a build before it removes its staging tree: writes to it fail
+   * with EPIPE instead.  Not in the lean front end, whose containers
+   * would inherit it; programs mkbase-core execs get it back (script.c). */
+  signal (SIGPIPE, SIG_IGN);
 #endif
   r = dispatch (argc, argv, &err);
   if (r < 0 && mk_interrupted () && (cmd_is_build (argc, argv)))

@@ -574,9 +574,9 @@ open_payload (struct mk_rpm *p, mk_error_t *err)
   return 0;
 }
 
-int
-mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
-             struct mk_rpm **out, mk_error_t *err)
+static int
+open_package (const char *path, const struct mk_rpm_keyring *keys,
+              bool payload, struct mk_rpm **out, mk_error_t *err)
 {
   struct mk_rpm *p;
 
@@ -592,7 +592,8 @@ mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
       mk_rpm_close (p);
       return mk_make_error (err, e ? e : EIO, "open `%s`", path);
     }
-  if (read_header (p, keys, err) < 0 || verify_payload (p, err) < 0)
+  if (read_header (p, keys, err) < 0
+      || (payload && verify_payload (p, err) < 0))
     {
       mk_rpm_close (p);
       return -1;
@@ -602,13 +603,42 @@ mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
   p->arch = header_str (p->h, RPMTAG_ARCH);
   p->nevra = headerGetAsString (p->h, RPMTAG_NEVRA);
   p->buildtime = (uint32_t) headerGetNumber (p->h, RPMTAG_BUILDTIME);
-  if (load_files (p, err) < 0 || open_payload (p, err) < 0)
+  if (load_files (p, err) < 0 || (payload && open_payload (p, err) < 0))
     {
       mk_rpm_close (p);
       return -1;
     }
   *out = p;
   return 0;
+}
+
+int
+mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
+             struct mk_rpm **out, mk_error_t *err)
+{
+  return open_package (path, keys, true, out, err);
+}
+
+int
+mk_rpm_open_header (const char *path, const struct mk_rpm_keyring *keys,
+                    struct mk_rpm **out, mk_error_t *err)
+{
+  return open_package (path, keys, false, out, err);
+}
+
+/* The payload digest the header states ("" when none): what an unpacked
+ * copy of the package is checked against. */
+const char *
+mk_rpm_payload_digest (const struct mk_rpm *p)
+{
+  struct rpmtd_s td;
+  const char *s = NULL;
+  if (headerGet (p->h, RPMTAG_PAYLOADDIGEST, &td, HEADERGET_MINMEM))
+    {
+      s = rpmtdNextString (&td);
+      rpmtdFreeData (&td);
+    }
+  return s ? s : "";
 }
 
 void

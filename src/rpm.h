@@ -58,6 +58,11 @@ int mk_rpm_verify_detached (const struct mk_rpm_keyring *k,
  * also carry a valid signature by one of them. */
 int mk_rpm_open (const char *path, const struct mk_rpm_keyring *keys,
                  struct mk_rpm **out, mk_error_t *err);
+/* The header only, with its digests and signature checked like
+ * mk_rpm_open's, for a package whose payload was verified and unpacked
+ * elsewhere (extract.c's workers).  mk_rpm_payload_next fails on it. */
+int mk_rpm_open_header (const char *path, const struct mk_rpm_keyring *keys,
+                        struct mk_rpm **out, mk_error_t *err);
 void mk_rpm_close (struct mk_rpm *p);
 static inline void
 cleanup_rpmp (struct mk_rpm **p)
@@ -71,6 +76,8 @@ const char *mk_rpm_evr (const struct mk_rpm *p);   /* [E:]V-R */
 const char *mk_rpm_arch (const struct mk_rpm *p);
 const char *mk_rpm_nevra (const struct mk_rpm *p); /* N-[E:]V-R.A */
 uint32_t mk_rpm_buildtime (const struct mk_rpm *p);
+/* The payload digest the header states, hex; "" when it states none. */
+const char *mk_rpm_payload_digest (const struct mk_rpm *p);
 size_t mk_rpm_file_count (const struct mk_rpm *p);
 const struct mk_rpm_file *mk_rpm_file (const struct mk_rpm *p, size_t i);
 

@@ -438,8 +438,10 @@ exec_runner (char **argv, int out_fd)
   if (null < 0 || dup2 (null, 0) < 0 || dup2 (out_fd, 1) < 0
       || dup2 (out_fd, 2) < 0)
     _exit (MK_EXIT_RUNNER);
-  /* The runner copies TERM from its caller; scripts should not see ours. */
+  /* The runner copies TERM from its caller; scripts should not see ours.
+   * An ignored SIGPIPE would be inherited by the scripts' pipelines. */
   unsetenv ("TERM");
+  signal (SIGPIPE, SIG_DFL);
   execv (argv[0], argv);
   dprintf (2, "mkbase: run `%s`: %s\n", argv[0], strerror (errno));
   _exit (MK_EXIT_RUNNER);

@@ -419,8 +419,82 @@ write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
   return r;
 }
 
-int
-mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
+/* Copy scratch file `name` into the staging file canon (a hardlink set's
+ * shared inode, or across filesystems).  No content for this index
+ * (ENOENT): nothing to do. */
+static int
+copy_hardlinked (struct mk_unpacker *u, const char *canon, int scratchfd,
+                 const char *name, mk_error_t *err)
+{
+  cleanup_close int in = TEMP_FAILURE_RETRY (
+      openat (scratchfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  cleanup_close int out = -1;
+  cleanup_free char *buf = NULL;
+
+  if (in < 0)
+    return errno == ENOENT ? 0
+                           : mk_make_error (err, errno, "open `%s`", name);
+  out = mk_at_open (u->rootfd, canon, O_WRONLY | O_TRUNC, 0);
+  if (out < 0)
+    return mk_make_error (err, errno, "staging: open `%s`", canon);
+  buf = xmalloc (1 << 16);
+  for (;;)
+    {
+      ssize_t k = TEMP_FAILURE_RETRY (read (in, buf, 1 << 16));
+      if (k < 0)
+        return mk_make_error (err, errno, "read `%s`", name);
+      if (k == 0)
+        return 0;
+      if (mk_write_all (out, buf, (size_t) k, err, canon) < 0)
+        return -1;
+    }
+}
+
+/* Content a worker already extracted and checked (extract.c) is moved
+ * into place: <job>.<file index> in the scratch directory, on the staging
+ * tree's filesystem, renamed over the empty file place_file made.  A
+ * hardlink set's content is copied instead, into the inode its members
+ * share. */
+static int
+move_contents (struct mk_unpacker *u, struct pkg_state *st, size_t n,
+               int scratchfd, size_t job, mk_error_t *err)
+{
+  for (size_t idx = 0; idx < n; idx++)
+    {
+      char name[64];
+      const char *base;
+      cleanup_close int pfd = -1;
+
+      if (!st->writable[idx])
+        continue;
+      if (mk_check_interrupt (err) < 0)
+        return -1;
+      snprintf (name, sizeof name, "%zu.%zu", job, idx);
+      if (mk_rpm_file (st->rpm, idx)->link_set >= 0)
+        {
+          if (copy_hardlinked (u, st->canon[idx], scratchfd, name, err) < 0)
+            return -1;
+          continue;
+        }
+      pfd = mk_at_open_parent (u->rootfd, st->canon[idx], &base);
+      if (pfd < 0)
+        return mk_make_error (err, errno, "staging: open parent of `%s`",
+                              st->canon[idx]);
+      if (renameat (scratchfd, name, pfd, base) == 0 || errno == ENOENT)
+        continue;
+      if (errno != EXDEV)
+        return mk_make_error (err, errno, "staging: move `%s` into place",
+                              st->canon[idx]);
+      /* Another filesystem after all: copy. */
+      if (copy_hardlinked (u, st->canon[idx], scratchfd, name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+add_package (struct mk_unpacker *u, struct mk_rpm *p, int scratchfd,
+             size_t job, mk_error_t *err)
 {
   size_t n = mk_rpm_file_count (p);
   struct pkg_state st = { .rpm = p };
@@ -434,7 +508,8 @@ mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
     if (place_file (u, &st, i, err) < 0)
       goto done;
   unify_hardlinks (u, &st, n);
-  r = write_contents (u, &st, err);
+  r = scratchfd < 0 ? write_contents (u, &st, err)
+                    : move_contents (u, &st, n, scratchfd, job, err);
 done:
   for (size_t i = 0; i < n; i++)
     free (st.canon[i]);
@@ -442,6 +517,19 @@ done:
   free (st.writable);
   free (st.inode);
   return r < 0 ? -1 : 0;
+}
+
+int
+mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
+{
+  return add_package (u, p, -1, 0, err);
+}
+
+int
+mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
+                           int scratchfd, size_t job, mk_error_t *err)
+{
+  return add_package (u, p, scratchfd, job, err);
 }
 
 int

@@ -87,8 +87,16 @@ is "$?" 64 "an unknown command is a usage error (64)"
 mkdir -p "$T/intr-staging"
 sed -e "s|^baseurl = .*|baseurl = $BOOKWORM|" -e "s|^profile = .*|profile = $TOP/profiles/zero.conf|" \
   "$TOP/recipes/bookworm-base.conf" >"$T/intr.conf"
+# Delays as fractions of how long this build takes here, so the signal
+# lands during resolution/unpacking and during unpacking/packing on a fast
+# machine and a slow one alike.
+start=$(date +%s%N)
+TMPDIR=$T/intr-staging "$MKBASE" -q "$T/intr.conf" -o "$out/probe.tar" >/dev/null 2>&1
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+rm -f "$out"/probe.*
+diag "a build takes ${took} ms here"
 for sig in INT TERM; do
-  for delay in 0.3 1.2; do
+  for delay in $(awk -v t="$took" 'BEGIN { printf "%.3f %.3f", t * 0.15 / 1000, t * 0.6 / 1000 }'); do
     TMPDIR=$T/intr-staging "$MKBASE" -q "$T/intr.conf" -o "$out/img.tar" >/dev/null 2>"$T/intr.err" &
     pid=$!
     sleep "$delay"

@@ -1,0 +1,318 @@
+/* extract.c: the CPU-heavy part of unpacking — checking each package file
+ * against the repository's checksum, the payload digest, decompressing
+ * the payload and checking every file's digest — done by worker processes
+ * in parallel, ahead of the unpacker, which stays single-threaded and in
+ * install order (file conflicts, symlink resolution and the manifest
+ * depend on the order).
+ *
+ * Processes, not threads: librpm's global state (macros, rpmlog, its
+ * digest and compression plumbing) is not documented as thread-safe, and
+ * a process that dies on a hostile package takes nobody with it.  Jobs go
+ * out as 4-byte indices on one pipe that every worker reads (a read of 4
+ * bytes from a pipe is atomic), results come back as fixed-size records
+ * on another (a write of at most PIPE_BUF bytes is atomic).  Content goes
+ * to a private scratch directory next to the staging tree as
+ * <job>.<file index>; names are ours, never a package's.  libc only;
+ * librpm stays behind rpm.h. */
+#define _GNU_SOURCE
+#include "extract.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "util.h"
+
+#define MAX_WORKERS 8
+
+/* One worker's answer for one job. */
+struct result
+{
+  uint32_t job;
+  int32_t exit_code; /* 0: extracted */
+  char sha256[72];
+  char msg[3072];
+};
+_Static_assert (sizeof (struct result) <= PIPE_BUF, "atomic pipe writes");
+
+struct mk_extractor
+{
+  const struct mk_extract_job *jobs;
+  size_t n;
+  char *scratch;
+  int scratchfd;
+  int resfd;        /* read end of the results pipe */
+  pid_t pids[MAX_WORKERS];
+  int n_pids;
+  struct result *res; /* by job, valid when done[job] */
+  bool *done;
+};
+
+int
+mk_extract_workers (void)
+{
+  const char *env = getenv ("MKBASE_JOBS");
+  cpu_set_t set;
+  int n = 0;
+
+  if (env && *env)
+    n = atoi (env);
+  else if (sched_getaffinity (0, sizeof set, &set) == 0)
+    n = CPU_COUNT (&set);
+  return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+/* The repository metadata's checksum is checked before librpm parses
+ * anything: a file that does not match is not the package the solver
+ * chose. */
+static int
+check_file (const struct mk_extract_job *j, char **sha256, mk_error_t *err)
+{
+  cleanup_free char *got = NULL;
+
+  if (mk_digest_path (j->path, "sha256", sha256, err) < 0)
+    return -1;
+  if (j->checksum == NULL)
+    return 0;
+  if (strcmp (j->checksum_type, "sha256") == 0)
+    got = xstrdup (*sha256);
+  else if (mk_digest_path (j->path, j->checksum_type, &got, err) < 0)
+    return -1;
+  if (strcmp (got, j->checksum) != 0)
+    return mk_make_error (err, 0, "%s: %s checksum mismatch with the "
+                                  "repository metadata (%s)", j->nevra,
+                          j->checksum_type, j->path);
+  return 0;
+}
+
+static int
+write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
+               mk_error_t *err)
+{
+  size_t idx;
+  bool has_content;
+  int r;
+
+  while ((r = mk_rpm_payload_next (rpm, &idx, &has_content, err)) > 0)
+    {
+      char name[64];
+      cleanup_close int fd = -1;
+      if (mk_check_interrupt (err) < 0)
+        return -1;
+      if (!has_content)
+        continue;
+      snprintf (name, sizeof name, "%zu.%zu", job, idx);
+      fd = TEMP_FAILURE_RETRY (openat (scratchfd, name,
+                                       O_WRONLY | O_CREAT | O_TRUNC
+                                           | O_NOFOLLOW | O_CLOEXEC,
+                                       0600));
+      if (fd < 0)
+        return mk_make_error (err, errno, "scratch: create `%s`", name);
+      if (mk_rpm_payload_copy (rpm, fd, err) < 0)
+        return -1;
+    }
+  return r;
+}
+
+static int
+extract_one (struct mk_extractor *x, size_t job, char **sha256,
+             mk_error_t *err)
+{
+  const struct mk_extract_job *j = &x->jobs[job];
+  cleanup_rpm struct mk_rpm *rpm = NULL;
+
+  if (check_file (j, sha256, err) < 0)
+    return -1;
+  if (mk_rpm_open (j->path, j->keys, &rpm, err) < 0)
+    return mk_error_wrap (err, "%s", j->nevra);
+  return write_payload (rpm, x->scratchfd, job, err);
+}
+
+static void __attribute__ ((noreturn))
+worker (struct mk_extractor *x, int jobfd, int resfd)
+{
+  uint32_t job;
+
+  while (TEMP_FAILURE_RETRY (read (jobfd, &job, sizeof job))
+         == (ssize_t) sizeof job)
+    {
+      struct result r = { .job = job };
+      mk_error_t err = NULL;
+      cleanup_free char *sha = NULL;
+
+      if (job >= x->n)
+        _exit (MK_EXIT_FAILURE);
+      if (extract_one (x, job, &sha, &err) < 0)
+        {
+          r.exit_code = err->exit_code ? err->exit_code : MK_EXIT_FAILURE;
+          snprintf (r.msg, sizeof r.msg, "%s", err->msg);
+          mk_error_release (&err);
+        }
+      else
+        snprintf (r.sha256, sizeof r.sha256, "%s", sha);
+      if (write (resfd, &r, sizeof r) != (ssize_t) sizeof r)
+        _exit (MK_EXIT_FAILURE);
+      if (r.exit_code)
+        break; /* the build stops at the first failure anyway */
+    }
+  _exit (0);
+}
+
+/* All job numbers go into the pipe at once, so workers never wait for
+ * the parent; the pipe is grown to hold them. */
+static int
+queue_jobs (int fds[2], size_t n, mk_error_t *err)
+{
+  size_t want = n * sizeof (uint32_t);
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return mk_make_error (err, errno, "pipe");
+  if (want > 65536 && fcntl (fds[1], F_SETPIPE_SZ, (int) want) < 0)
+    return mk_make_error (err, errno, "pipe of %zu jobs", n);
+  for (uint32_t i = 0; i < n; i++)
+    if (write (fds[1], &i, sizeof i) != (ssize_t) sizeof i)
+      return mk_make_error (err, errno, "queue jobs");
+  close (fds[1]);
+  fds[1] = -1;
+  return 0;
+}
+
+static int
+spawn (struct mk_extractor *x, int workers, int jobfd, int res_w,
+       mk_error_t *err)
+{
+  fflush (NULL);
+  for (int k = 0; k < workers; k++)
+    {
+      pid_t pid = fork ();
+      if (pid < 0)
+        return mk_make_error (err, errno, "fork");
+      if (pid == 0)
+        {
+          close (x->resfd);
+          worker (x, jobfd, res_w);
+        }
+      x->pids[x->n_pids++] = pid;
+    }
+  return 0;
+}
+
+int
+mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
+                    int workers, const char *scratch_parent,
+                    struct mk_extractor **out, mk_error_t *err)
+{
+  struct mk_extractor *x = xcalloc (1, sizeof *x);
+  int jobs_pipe[2] = { -1, -1 }, res_pipe[2] = { -1, -1 };
+  int r = -1;
+
+  x->jobs = jobs;
+  x->n = n;
+  x->scratchfd = x->resfd = -1;
+  x->res = xcalloc (n + 1, sizeof *x->res);
+  x->done = xcalloc (n + 1, sizeof *x->done);
+  if (mk_mkdtemp (scratch_parent, "mkbase-extract", &x->scratch, err) < 0)
+    goto done;
+  x->scratchfd = open (x->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (x->scratchfd < 0)
+    {
+      mk_make_error (err, errno, "open `%s`", x->scratch);
+      goto done;
+    }
+  if (queue_jobs (jobs_pipe, n, err) < 0)
+    goto done;
+  if (pipe2 (res_pipe, O_CLOEXEC) < 0)
+    {
+      mk_make_error (err, errno, "pipe");
+      goto done;
+    }
+  x->resfd = res_pipe[0];
+  if (workers > MAX_WORKERS)
+    workers = MAX_WORKERS;
+  r = spawn (x, workers < (int) n ? workers : (int) n, jobs_pipe[0],
+             res_pipe[1], err);
+done:
+  for (int i = 0; i < 2; i++)
+    if (jobs_pipe[i] >= 0)
+      close (jobs_pipe[i]);
+  if (res_pipe[1] >= 0)
+    close (res_pipe[1]); /* EOF once every worker has exited */
+  if (r < 0)
+    {
+      mk_extractor_free (x);
+      return -1;
+    }
+  *out = x;
+  return 0;
+}
+
+int
+mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
+                   mk_error_t *err)
+{
+  while (!x->done[i])
+    {
+      struct pollfd pf = { .fd = x->resfd, .events = POLLIN };
+      struct result r;
+      ssize_t k;
+      /* SIGINT/SIGTERM reach only us: stop now, not when a worker next
+       * reports (mk_extractor_free kills the workers).  poll, unlike
+       * read, is never restarted after a signal handler. */
+      if (poll (&pf, 1, -1) < 0)
+        {
+          if (errno != EINTR)
+            return mk_make_error (err, errno, "poll");
+          if (mk_check_interrupt (err) < 0)
+            return -1;
+          continue;
+        }
+      k = TEMP_FAILURE_RETRY (read (x->resfd, &r, sizeof r));
+      if (k == 0)
+        return mk_make_error (err, 0, "%s: the unpacking worker died",
+                              x->jobs[i].nevra);
+      if (k != (ssize_t) sizeof r || r.job >= x->n)
+        return mk_make_error (err, k < 0 ? errno : 0, "unpacking workers: "
+                                                      "bad result");
+      x->res[r.job] = r;
+      x->done[r.job] = true;
+    }
+  if (x->res[i].exit_code)
+    return mk_make_error_code (err, x->res[i].exit_code, 0, "%s",
+                               x->res[i].msg);
+  *sha256 = x->res[i].sha256;
+  return 0;
+}
+
+int
+mk_extractor_dirfd (const struct mk_extractor *x)
+{
+  return x->scratchfd;
+}
+
+void
+mk_extractor_free (struct mk_extractor *x)
+{
+  if (x == NULL)
+    return;
+  for (int k = 0; k < x->n_pids; k++)
+    kill (x->pids[k], SIGKILL);
+  for (int k = 0; k < x->n_pids; k++)
+    TEMP_FAILURE_RETRY (waitpid (x->pids[k], NULL, 0));
+  if (x->resfd >= 0)
+    close (x->resfd);
+  if (x->scratchfd >= 0)
+    close (x->scratchfd);
+  if (x->scratch)
+    mk_at_rmtree (AT_FDCWD, x->scratch);
+  free (x->scratch);
+  free (x->res);
+  free (x->done);
+  free (x);
+}

@@ -1,0 +1,51 @@
+/* extract.h: decompress packages in parallel, ahead of the unpacker. */
+#ifndef MK_EXTRACT_H
+#define MK_EXTRACT_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "rpm.h"
+
+/* One package to extract. */
+struct mk_extract_job
+{
+  const char *path;          /* the .rpm file */
+  const char *nevra;         /* for messages */
+  const char *checksum_type; /* the repository's, or NULL */
+  const char *checksum;
+  const struct mk_rpm_keyring *keys; /* gpgcheck, or NULL */
+};
+
+struct mk_extractor;
+
+/* Start `workers` processes that take the jobs in order, check each file
+ * against the repository's checksum, open it with mk_rpm_open (header,
+ * signature and payload digests) and write every payload entry's content,
+ * checked against its file digest, to <scratch>/<job>.<file index>.  The
+ * scratch directory is made under scratch_parent, which should be the
+ * staging tree's filesystem (the unpacker renames the files into place).
+ * jobs must stay valid until mk_extractor_free. */
+int mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
+                        int workers, const char *scratch_parent,
+                        struct mk_extractor **out, mk_error_t *err);
+
+/* Wait for job i.  On success *sha256 is the package file's sha256
+ * (borrowed until mk_extractor_free) and 0 is returned; a failed job's
+ * error is the worker's, exactly as an in-process unpack would have
+ * reported it. */
+int mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
+                       mk_error_t *err);
+
+/* The scratch directory (O_PATH fd) holding the extracted contents. */
+int mk_extractor_dirfd (const struct mk_extractor *x);
+
+/* Stop the workers (killing any still running) and remove the scratch
+ * directory. */
+void mk_extractor_free (struct mk_extractor *x);
+
+/* How many workers to use: $MKBASE_JOBS, else the CPUs we may run on
+ * (at most 8). */
+int mk_extract_workers (void);
+
+#endif
