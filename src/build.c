@@ -65,6 +65,8 @@ struct build
   struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
   struct mk_extract_job *jobs; /* for the unpacking workers */
+  char *unpack_cache;  /* <cache>/unpacked, or NULL */
+  size_t n_cached;     /* packages taken from it */
   char *scripts_report; /* <stem>.scripts, when scriptlets ran */
 };
 
@@ -239,10 +241,13 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
 {
   const struct mk_pkg *p = &b->pkgs->pkgs[i];
   cleanup_rpm struct mk_rpm *rpm = NULL;
+  struct mk_extracted where;
   const char *sha256;
 
-  if (mk_extractor_wait (x, i, &sha256, err) < 0)
+  if (mk_extractor_wait (x, i, &sha256, &where, err) < 0)
     return -1;
+  if (where.from_cache)
+    b->n_cached++;
   b->sha256[i] = xstrdup (sha256);
   if (mk_rpm_open_header (p->path, package_keys (b, p), &rpm, err) < 0)
     return mk_error_wrap (err, "%s", p->nevra);
@@ -251,8 +256,8 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
   keep_header_fields (b, i, rpm);
   if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
     b->max_buildtime = mk_rpm_buildtime (rpm);
-  return mk_unpacker_add_extracted (b->unpacker, rpm, mk_extractor_dirfd (x),
-                                    i, err);
+  return mk_unpacker_add_extracted (b->unpacker, rpm, &where,
+                                    b->recipe->scriptlets, err);
 }
 
 static int
@@ -272,11 +277,19 @@ start_extractor (struct build *b, struct mk_extractor **x, mk_error_t *err)
       jobs[i] = (struct mk_extract_job){ .path = p->path, .nevra = p->nevra,
                                          .checksum_type = p->checksum_type,
                                          .checksum = p->checksum,
-                                         .keys = package_keys (b, p) };
+                                         .keys = package_keys (b, p),
+                                         .cache_key = (p->checksum_type
+                                                       && strcmp (p->checksum_type,
+                                                                  "sha256") == 0)
+                                                          ? p->checksum
+                                                          : NULL };
     }
-  mk_debug ("unpacking with %d worker processes", workers);
-  return mk_extractor_start (jobs, n, workers, b->opts->staging_parent, x,
-                             err);
+  b->unpack_cache = mk_extract_cache_dir (b->opts->cache);
+  mk_debug ("unpacking with %d worker processes%s%s", workers,
+            b->unpack_cache ? ", unpacked cache " : "",
+            b->unpack_cache ? b->unpack_cache : "");
+  return mk_extractor_start (jobs, n, workers, b->opts->staging_parent,
+                             b->unpack_cache, x, err);
 }
 
 static int
@@ -302,6 +315,9 @@ unpack_all (struct build *b, mk_error_t *err)
         goto done;
     }
   mk_progress_done ("unpack", b->pkgs->n);
+  if (b->n_cached)
+    mk_info ("%zu of %zu packages from the unpacked cache", b->n_cached,
+             b->pkgs->n);
   r = mk_unpacker_finish (b->unpacker, err);
 done:
   mk_extractor_free (x);
@@ -380,6 +396,7 @@ build_cleanup (struct build *b)
   mk_unpacker_free (b->unpacker);
   free (b->scripts_report);
   free (b->jobs);
+  free (b->unpack_cache);
   mk_tree_free (b->tree);
   mk_pkglist_free (b->pkgs);
   mk_repos_free (b->repos);

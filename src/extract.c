@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ struct result
 {
   uint32_t job;
   int32_t exit_code; /* 0: extracted */
+  int32_t cached;    /* the unpacked cache has it: nothing was extracted */
   char sha256[72];
   char msg[3072];
 };
@@ -54,6 +56,9 @@ struct mk_extractor
   int n_pids;
   struct result *res; /* by job, valid when done[job] */
   bool *done;
+  char *cache_dir;    /* the unpacked cache, or NULL */
+  int cachefd;
+  int keyfd;          /* the cache entry of the job last waited for */
 };
 
 int
@@ -95,7 +100,7 @@ check_file (const struct mk_extract_job *j, char **sha256, mk_error_t *err)
 
 static int
 write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
-               mk_error_t *err)
+               size_t **written, size_t *n_written, mk_error_t *err)
 {
   size_t idx;
   bool has_content;
@@ -118,22 +123,112 @@ write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
         return mk_make_error (err, errno, "scratch: create `%s`", name);
       if (mk_rpm_payload_copy (rpm, fd, err) < 0)
         return -1;
+      *written = xreallocarray (*written, *n_written + 1, sizeof **written);
+      (*written)[(*n_written)++] = idx;
     }
   return r;
 }
 
+static int
+copy_file_at (int from_dir, const char *from, int to_dir, const char *to)
+{
+  cleanup_close int in = TEMP_FAILURE_RETRY (
+      openat (from_dir, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  cleanup_close int out = -1;
+  char buf[1 << 15];
+  ssize_t k;
+
+  if (in < 0)
+    return -1;
+  out = TEMP_FAILURE_RETRY (openat (to_dir, to, O_WRONLY | O_CREAT | O_EXCL
+                                                    | O_NOFOLLOW | O_CLOEXEC,
+                                    0600));
+  if (out < 0)
+    return -1;
+  while ((k = TEMP_FAILURE_RETRY (read (in, buf, sizeof buf))) > 0)
+    if (write (out, buf, (size_t) k) != k)
+      return -1;
+  return k < 0 ? -1 : 0;
+}
+
+/* Keep what a job extracted in the unpacked cache: hardlinks of the
+ * scratch files (copies across filesystems) in a private directory that
+ * is renamed to the key only when complete, so a reader never sees half
+ * an entry.  Best effort: a full disk or a race with another build only
+ * means no cache entry. */
+static void
+store_in_cache (struct mk_extractor *x, const char *key, size_t job,
+                const size_t *written, size_t n)
+{
+  char tmp[160];
+  int tfd;
+  bool ok = true;
+
+  snprintf (tmp, sizeof tmp, ".tmp-%s-%d", key, (int) getpid ());
+  if (mkdirat (x->cachefd, tmp, 0700) < 0)
+    return;
+  tfd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_RDONLY | O_DIRECTORY
+                                                         | O_NOFOLLOW
+                                                         | O_CLOEXEC));
+  for (size_t i = 0; ok && tfd >= 0 && i < n; i++)
+    {
+      char from[64], to[32];
+      snprintf (from, sizeof from, "%zu.%zu", job, written[i]);
+      snprintf (to, sizeof to, "%zu", written[i]);
+      if (linkat (x->scratchfd, from, tfd, to, 0) < 0
+          && (errno != EXDEV || copy_file_at (x->scratchfd, from, tfd, to) < 0))
+        ok = false;
+    }
+  if (tfd >= 0)
+    close (tfd);
+  if (tfd < 0 || !ok || renameat (x->cachefd, tmp, x->cachefd, key) < 0)
+    mk_at_rmtree (x->cachefd, tmp);
+}
+
+/* A usable entry: the cache directory holds only what we put there, and
+ * an entry exists only once complete (store_in_cache). */
+static bool
+in_cache (struct mk_extractor *x, const char *key)
+{
+  struct stat st;
+  return x->cachefd >= 0
+         && fstatat (x->cachefd, key, &st, AT_SYMLINK_NOFOLLOW) == 0
+         && S_ISDIR (st.st_mode);
+}
+
+/* A cache key is a sha256 in hex: nothing else becomes a file name. */
+static bool
+valid_key (const char *key)
+{
+  size_t n = key ? strspn (key, "0123456789abcdef") : 0;
+  return n == 64 && key[n] == '\0';
+}
+
+/* Returns 1 when the unpacked cache already has the package. */
 static int
 extract_one (struct mk_extractor *x, size_t job, char **sha256,
              mk_error_t *err)
 {
   const struct mk_extract_job *j = &x->jobs[job];
   cleanup_rpm struct mk_rpm *rpm = NULL;
+  cleanup_free size_t *written = NULL;
+  size_t n_written = 0;
+  bool cacheable;
 
   if (check_file (j, sha256, err) < 0)
     return -1;
+  /* The key is the repository's checksum, which the file just matched. */
+  cacheable = x->cachefd >= 0 && valid_key (j->cache_key)
+              && strcmp (*sha256, j->cache_key) == 0;
+  if (cacheable && in_cache (x, j->cache_key))
+    return 1;
   if (mk_rpm_open (j->path, j->keys, &rpm, err) < 0)
     return mk_error_wrap (err, "%s", j->nevra);
-  return write_payload (rpm, x->scratchfd, job, err);
+  if (write_payload (rpm, x->scratchfd, job, &written, &n_written, err) < 0)
+    return -1;
+  if (cacheable)
+    store_in_cache (x, j->cache_key, job, written, n_written);
+  return 0;
 }
 
 static void __attribute__ ((noreturn))
@@ -150,14 +245,23 @@ worker (struct mk_extractor *x, int jobfd, int resfd)
 
       if (job >= x->n)
         _exit (MK_EXIT_FAILURE);
-      if (extract_one (x, job, &sha, &err) < 0)
+      /* Test-only (tests/integration/parallel.sh): a worker that dies
+       * without a word, as one killed by the OOM killer would. */
+      if (getenv ("MKBASE_TEST_WORKER_DIES")
+          && (uint32_t) atoi (getenv ("MKBASE_TEST_WORKER_DIES")) == job)
+        raise (SIGKILL);
+      int e = extract_one (x, job, &sha, &err);
+      if (e < 0)
         {
           r.exit_code = err->exit_code ? err->exit_code : MK_EXIT_FAILURE;
           snprintf (r.msg, sizeof r.msg, "%s", err->msg);
           mk_error_release (&err);
         }
       else
-        snprintf (r.sha256, sizeof r.sha256, "%s", sha);
+        {
+          snprintf (r.sha256, sizeof r.sha256, "%s", sha);
+          r.cached = e == 1;
+        }
       if (write (resfd, &r, sizeof r) != (ssize_t) sizeof r)
         _exit (MK_EXIT_FAILURE);
       if (r.exit_code)
@@ -207,7 +311,8 @@ spawn (struct mk_extractor *x, int workers, int jobfd, int res_w,
 int
 mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
                     int workers, const char *scratch_parent,
-                    struct mk_extractor **out, mk_error_t *err)
+                    const char *cache_dir, struct mk_extractor **out,
+                    mk_error_t *err)
 {
   struct mk_extractor *x = xcalloc (1, sizeof *x);
   int jobs_pipe[2] = { -1, -1 }, res_pipe[2] = { -1, -1 };
@@ -215,7 +320,13 @@ mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
 
   x->jobs = jobs;
   x->n = n;
-  x->scratchfd = x->resfd = -1;
+  x->scratchfd = x->resfd = x->cachefd = x->keyfd = -1;
+  if (cache_dir)
+    {
+      x->cache_dir = xstrdup (cache_dir);
+      x->cachefd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+                                        | O_CLOEXEC);
+    }
   x->res = xcalloc (n + 1, sizeof *x->res);
   x->done = xcalloc (n + 1, sizeof *x->done);
   if (mk_mkdtemp (scratch_parent, "mkbase-extract", &x->scratch, err) < 0)
@@ -255,7 +366,7 @@ done:
 
 int
 mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
-                   mk_error_t *err)
+                   struct mk_extracted *where, mk_error_t *err)
 {
   while (!x->done[i])
     {
@@ -287,13 +398,56 @@ mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
     return mk_make_error_code (err, x->res[i].exit_code, 0, "%s",
                                x->res[i].msg);
   *sha256 = x->res[i].sha256;
+  *where = (struct mk_extracted){ .dirfd = x->scratchfd };
+  snprintf (where->prefix, sizeof where->prefix, "%zu.", i);
+  if (x->res[i].cached)
+    {
+      if (x->keyfd >= 0)
+        close (x->keyfd);
+      x->keyfd = TEMP_FAILURE_RETRY (openat (
+          x->cachefd, x->jobs[i].cache_key,
+          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (x->keyfd < 0)
+        return mk_make_error (err, errno, "unpacked cache: open `%s/%s`",
+                              x->cache_dir, x->jobs[i].cache_key);
+      *where = (struct mk_extracted){ .dirfd = x->keyfd, .from_cache = true };
+    }
   return 0;
 }
 
-int
-mk_extractor_dirfd (const struct mk_extractor *x)
+char *
+mk_extract_cache_dir (const char *cache_root)
 {
-  return x->scratchfd;
+  const char *env = getenv ("MKBASE_UNPACK_CACHE");
+  cleanup_free char *root = cache_root ? xstrdup (cache_root)
+                                       : mk_cache_root ();
+  cleanup_free char *dir = NULL;
+  mk_error_t err = NULL;
+  struct stat st;
+
+  if ((env && strcmp (env, "0") == 0) || root == NULL)
+    return NULL;
+  /* Per user: a cache root several users share (MKBASE_CACHE=/shared)
+   * must not make one user's build trust another's files. */
+  dir = geteuid () == 0 ? xasprintf ("%s/unpacked", root)
+                        : xasprintf ("%s/unpacked.%u", root,
+                                     (unsigned) geteuid ());
+  if (mk_mkdir_p (dir, 0700, &err) < 0)
+    {
+      mk_warn ("no unpacked cache: %s", err->msg);
+      mk_error_release (&err);
+      return NULL;
+    }
+  /* Ours alone, or it could hand us altered files that are never
+   * checked again. */
+  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)
+      || st.st_uid != geteuid () || (st.st_mode & 022))
+    {
+      mk_warn ("not using the unpacked cache `%s`: not a directory of ours "
+               "that only we can write", dir);
+      return NULL;
+    }
+  return steal_pointer (&dir);
 }
 
 void
@@ -309,6 +463,11 @@ mk_extractor_free (struct mk_extractor *x)
     close (x->resfd);
   if (x->scratchfd >= 0)
     close (x->scratchfd);
+  if (x->cachefd >= 0)
+    close (x->cachefd);
+  if (x->keyfd >= 0)
+    close (x->keyfd);
+  free (x->cache_dir);
   if (x->scratch)
     mk_at_rmtree (AT_FDCWD, x->scratch);
   free (x->scratch);

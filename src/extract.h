@@ -15,6 +15,18 @@ struct mk_extract_job
   const char *checksum_type; /* the repository's, or NULL */
   const char *checksum;
   const struct mk_rpm_keyring *keys; /* gpgcheck, or NULL */
+  const char *cache_key;     /* the repository's sha256 of the file: the
+                                unpacked cache's key; NULL: not cached */
+};
+
+/* Where a job's contents are, for the unpacker (unpack.h): file index
+ * idx is <dirfd>/<prefix><idx>.  From the scratch directory the files may
+ * be moved; from the unpacked cache they must be linked or copied. */
+struct mk_extracted
+{
+  int dirfd;
+  char prefix[32];
+  bool from_cache;
 };
 
 struct mk_extractor;
@@ -28,17 +40,23 @@ struct mk_extractor;
  * jobs must stay valid until mk_extractor_free. */
 int mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
                         int workers, const char *scratch_parent,
-                        struct mk_extractor **out, mk_error_t *err);
+                        const char *cache_dir, struct mk_extractor **out,
+                        mk_error_t *err);
 
 /* Wait for job i.  On success *sha256 is the package file's sha256
- * (borrowed until mk_extractor_free) and 0 is returned; a failed job's
- * error is the worker's, exactly as an in-process unpack would have
- * reported it. */
+ * (borrowed until mk_extractor_free), *where says where its contents are
+ * (the dirfd is the extractor's) and 0 is returned; a failed job's error
+ * is the worker's, exactly as an in-process unpack would have reported
+ * it. */
 int mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
-                       mk_error_t *err);
+                       struct mk_extracted *where, mk_error_t *err);
 
-/* The scratch directory (O_PATH fd) holding the extracted contents. */
-int mk_extractor_dirfd (const struct mk_extractor *x);
+/* The unpacked cache (`<cache>/unpacked`, docs/benchmarks.md): packages
+ * already unpacked once, by the sha256 of their file, so a rebuild
+ * decompresses only what it has not seen.  cache_root is --cache, else
+ * mk_cache_root ().  NULL (with a warning when it is unusable) when there
+ * is none, or MKBASE_UNPACK_CACHE=0.  Caller frees. */
+char *mk_extract_cache_dir (const char *cache_root);
 
 /* Stop the workers (killing any still running) and remove the scratch
  * directory. */

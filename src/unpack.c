@@ -419,22 +419,22 @@ write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
   return r;
 }
 
-/* Copy scratch file `name` into the staging file canon (a hardlink set's
- * shared inode, or across filesystems).  No content for this index
- * (ENOENT): nothing to do. */
+/* Copy file `name` of dirfd into the staging file canon, creating it
+ * when needed (a hardlink set's shared inode is written in place).  No
+ * such file (ENOENT): this index has no content there; nothing to do. */
 static int
-copy_hardlinked (struct mk_unpacker *u, const char *canon, int scratchfd,
-                 const char *name, mk_error_t *err)
+copy_content (struct mk_unpacker *u, const char *canon, int dirfd,
+              const char *name, mk_error_t *err)
 {
   cleanup_close int in = TEMP_FAILURE_RETRY (
-      openat (scratchfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   cleanup_close int out = -1;
   cleanup_free char *buf = NULL;
 
   if (in < 0)
     return errno == ENOENT ? 0
                            : mk_make_error (err, errno, "open `%s`", name);
-  out = mk_at_open (u->rootfd, canon, O_WRONLY | O_TRUNC, 0);
+  out = mk_at_open (u->rootfd, canon, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (out < 0)
     return mk_make_error (err, errno, "staging: open `%s`", canon);
   buf = xmalloc (1 << 16);
@@ -450,51 +450,71 @@ copy_hardlinked (struct mk_unpacker *u, const char *canon, int scratchfd,
     }
 }
 
-/* Content a worker already extracted and checked (extract.c) is moved
- * into place: <job>.<file index> in the scratch directory, on the staging
- * tree's filesystem, renamed over the empty file place_file made.  A
- * hardlink set's content is copied instead, into the inode its members
- * share. */
+/* Put one file's content in place: a scratch file is renamed over the
+ * empty file place_file made, a cache file is hardlinked (the cache keeps
+ * it), and either is copied when asked to, or across filesystems. */
+static int
+take_content (struct mk_unpacker *u, const char *canon,
+              const struct mk_extracted *w, const char *name, bool copy,
+              mk_error_t *err)
+{
+  const char *base;
+  cleanup_close int pfd = -1;
+  struct stat st;
+
+  if (copy)
+    return copy_content (u, canon, w->dirfd, name, err);
+  pfd = mk_at_open_parent (u->rootfd, canon, &base);
+  if (pfd < 0)
+    return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
+  if (!w->from_cache)
+    {
+      if (renameat (w->dirfd, name, pfd, base) == 0 || errno == ENOENT)
+        return 0;
+    }
+  else
+    {
+      if (fstatat (w->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0
+                               : mk_make_error (err, errno, "open `%s`",
+                                                name);
+      unlinkat (pfd, base, 0);
+      if (linkat (w->dirfd, name, pfd, base, 0) == 0)
+        return 0;
+    }
+  if (errno != EXDEV && errno != EMLINK)
+    return mk_make_error (err, errno, "staging: put `%s` in place", canon);
+  return copy_content (u, canon, w->dirfd, name, err);
+}
+
+/* Content a worker extracted and checked, or the unpacked cache kept
+ * (extract.c), for the files this package puts in: <prefix><file index>.
+ * A hardlink set's content is copied into the inode its members share;
+ * with copy, everything is copied (scriptlets will write to the staging
+ * tree, which must not share inodes with the cache). */
 static int
 move_contents (struct mk_unpacker *u, struct pkg_state *st, size_t n,
-               int scratchfd, size_t job, mk_error_t *err)
+               const struct mk_extracted *w, bool copy, mk_error_t *err)
 {
   for (size_t idx = 0; idx < n; idx++)
     {
       char name[64];
-      const char *base;
-      cleanup_close int pfd = -1;
-
       if (!st->writable[idx])
         continue;
       if (mk_check_interrupt (err) < 0)
         return -1;
-      snprintf (name, sizeof name, "%zu.%zu", job, idx);
-      if (mk_rpm_file (st->rpm, idx)->link_set >= 0)
-        {
-          if (copy_hardlinked (u, st->canon[idx], scratchfd, name, err) < 0)
-            return -1;
-          continue;
-        }
-      pfd = mk_at_open_parent (u->rootfd, st->canon[idx], &base);
-      if (pfd < 0)
-        return mk_make_error (err, errno, "staging: open parent of `%s`",
-                              st->canon[idx]);
-      if (renameat (scratchfd, name, pfd, base) == 0 || errno == ENOENT)
-        continue;
-      if (errno != EXDEV)
-        return mk_make_error (err, errno, "staging: move `%s` into place",
-                              st->canon[idx]);
-      /* Another filesystem after all: copy. */
-      if (copy_hardlinked (u, st->canon[idx], scratchfd, name, err) < 0)
+      snprintf (name, sizeof name, "%s%zu", w->prefix, idx);
+      if (take_content (u, st->canon[idx], w, name,
+                        copy || mk_rpm_file (st->rpm, idx)->link_set >= 0,
+                        err) < 0)
         return -1;
     }
   return 0;
 }
 
 static int
-add_package (struct mk_unpacker *u, struct mk_rpm *p, int scratchfd,
-             size_t job, mk_error_t *err)
+add_package (struct mk_unpacker *u, struct mk_rpm *p,
+             const struct mk_extracted *w, bool copy, mk_error_t *err)
 {
   size_t n = mk_rpm_file_count (p);
   struct pkg_state st = { .rpm = p };
@@ -508,8 +528,8 @@ add_package (struct mk_unpacker *u, struct mk_rpm *p, int scratchfd,
     if (place_file (u, &st, i, err) < 0)
       goto done;
   unify_hardlinks (u, &st, n);
-  r = scratchfd < 0 ? write_contents (u, &st, err)
-                    : move_contents (u, &st, n, scratchfd, job, err);
+  r = w == NULL ? write_contents (u, &st, err)
+                : move_contents (u, &st, n, w, copy, err);
 done:
   for (size_t i = 0; i < n; i++)
     free (st.canon[i]);
@@ -522,14 +542,15 @@ done:
 int
 mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
 {
-  return add_package (u, p, -1, 0, err);
+  return add_package (u, p, NULL, false, err);
 }
 
 int
 mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
-                           int scratchfd, size_t job, mk_error_t *err)
+                           const struct mk_extracted *w, bool copy,
+                           mk_error_t *err)
 {
-  return add_package (u, p, scratchfd, job, err);
+  return add_package (u, p, w, copy, err);
 }
 
 int

@@ -3,6 +3,7 @@
 #define MK_UNPACK_H
 
 #include "error.h"
+#include "extract.h"
 #include "rpm.h"
 #include "tree.h"
 
@@ -16,11 +17,13 @@ void mk_unpacker_free (struct mk_unpacker *u);
  * (the package's other files still go in) and reported by finish. */
 int mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p,
                      mk_error_t *err);
-/* The same for a package whose content a worker extracted (extract.h):
- * scratchfd is mk_extractor_dirfd, job the package's job number; p comes
- * from mk_rpm_open_header. */
+/* The same for a package whose content a worker extracted or the
+ * unpacked cache kept (extract.h: mk_extractor_wait says where); p comes
+ * from mk_rpm_open_header.  copy: never move or link a file into the
+ * staging tree, copy it (scriptlets will write there). */
 int mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
-                               int scratchfd, size_t job, mk_error_t *err);
+                               const struct mk_extracted *w, bool copy,
+                               mk_error_t *err);
 /* Put a file mkbase makes itself (content read from src_fd) at path:
  * root-owned, no package's, dated mtime. */
 int mk_unpacker_put_file (struct mk_unpacker *u, const char *path,
