@@ -1,5 +1,4 @@
-/* prune.c: the profile's prune rules, applied to the manifest and, through
- * the root fd, to the staging tree.
+/* prune.c: the profile's prune rules, applied to the manifest.
  *
  * Rules: %doc / %license file flags, a %lang keep list, and path globs.  A
  * glob with a '/' matches the whole path and its '*' crosses directories
@@ -7,11 +6,20 @@
  * without '/' matches the file name anywhere (`*.log`).  `keep` globs are
  * exceptions to every removal.  A directory goes only when a rule matches
  * it and nothing below it stays, so pruning never leaves a kept file
- * without its parent.  libc only. */
+ * without its parent.
+
+The staging tree on disk is left as it is: a pruned entry is marked
+`removed` in the manifest, and everything after pruning reads the tree
+through the manifest's entries that stay (pack.c writes the tar from
+mk_tree_sorted, the image check reads only kept files), while the whole
+tree is removed when the build ends.  Unlinking the pruned files one by
+one cost a syscall pair per entry and, on a disk whose blocks were
+already allocated, about a millisecond each; the removal at the end does
+the same work once.  So a tree kept with --keep-staging still has the
+pruned files.  libc only. */
 #define _GNU_SOURCE
 #include "prune.h"
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <string.h>
@@ -91,19 +99,6 @@ mark_parent (struct mk_tree *t, const char *path)
     e->has_child = true;
 }
 
-static int
-remove_on_disk (int rootfd, const struct mk_entry *e, mk_error_t *err)
-{
-  const char *base;
-  cleanup_close int pfd = mk_at_open_parent (rootfd, e->path, &base);
-  if (pfd < 0)
-    return mk_make_error (err, errno, "prune: open parent of `%s`", e->path);
-  if (unlinkat (pfd, base, S_ISDIR (e->mode) ? AT_REMOVEDIR : 0) < 0
-      && errno != ENOENT)
-    return mk_make_error (err, errno, "prune: remove `%s`", e->path);
-  return 0;
-}
-
 static void
 report (const struct mk_profile *p, struct mk_prune_rule_stat *rs, size_t n)
 {
@@ -113,10 +108,10 @@ report (const struct mk_profile *p, struct mk_prune_rule_stat *rs, size_t n)
                p->name, rs[i].label, rs[i].files, rs[i].bytes);
 }
 
-static int
-prune_sorted (struct mk_tree *t, int rootfd, const struct mk_profile *p,
+static void
+prune_sorted (struct mk_tree *t, const struct mk_profile *p,
               struct mk_entry **v, size_t n, struct mk_prune_rule_stat *rs,
-              struct mk_prune_stats *stats, mk_error_t *err)
+              struct mk_prune_stats *stats)
 {
   /* Deepest first: a directory is judged after everything below it. */
   for (size_t k = n; k-- > 0;)
@@ -128,15 +123,12 @@ prune_sorted (struct mk_tree *t, int rootfd, const struct mk_profile *p,
           mark_parent (t, e->path);
           continue;
         }
-      if (remove_on_disk (rootfd, e, err) < 0)
-        return -1;
       e->removed = true;
       rs[rule].files++;
       rs[rule].bytes += e->size;
       stats->files++;
       stats->bytes += e->size;
     }
-  return 0;
 }
 
 int
@@ -149,7 +141,9 @@ mk_prune_apply_rules (struct mk_tree *t, int rootfd,
   size_t n, nrs = N_FLAG_RULES + p->n_rules;
   cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
   struct mk_prune_rule_stat *rs = xcalloc (nrs, sizeof *rs);
-  int r;
+
+  (void) rootfd; /* the tree on disk stays as it is (see the top) */
+  (void) err;
 
   rs[FLAG_DOCS].label = xstrdup ("%doc files");
   rs[FLAG_LICENSES].label = xstrdup ("%license files");
@@ -158,16 +152,15 @@ mk_prune_apply_rules (struct mk_tree *t, int rootfd,
     rs[N_FLAG_RULES + i].label = xasprintf ("remove %s", p->rules[i].glob);
   for (size_t i = 0; i < n; i++)
     v[i]->has_child = false;
-  r = prune_sorted (t, rootfd, p, v, n, rs, stats, err);
-  if (r == 0)
-    report (p, rs, nrs);
-  if (r == 0 && rules)
+  prune_sorted (t, p, v, n, rs, stats);
+  report (p, rs, nrs);
+  if (rules)
     {
       *rules = steal_pointer (&rs);
       *n_rules = nrs;
     }
   mk_prune_rule_stats_free (rs, nrs);
-  return r;
+  return 0;
 }
 
 int

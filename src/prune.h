@@ -1,4 +1,6 @@
-/* prune.h: apply a profile's rules to the manifest and the staging tree. */
+/* prune.h: apply a profile's rules to the manifest (entries marked
+ * `removed`); the staging tree on disk keeps the pruned files until it is
+ * removed with the rest of the tree. */
 #ifndef MK_PRUNE_H
 #define MK_PRUNE_H
 
@@ -15,8 +17,9 @@ struct mk_prune_stats
   uint64_t bytes;  /* regular-file bytes removed */
 };
 
-/* Remove what the profile says, print what each rule removed, and add the
- * totals to *stats. */
+/* Remove what the profile says from the manifest, print what each rule
+ * removed, and add the totals to *stats.  rootfd is not used (kept for
+ * the callers; nothing on disk changes).  Never fails today. */
 int mk_prune_apply (struct mk_tree *t, int rootfd,
                     const struct mk_profile *profile,
                     struct mk_prune_stats *stats, mk_error_t *err);

@@ -25,6 +25,9 @@ struct mk_repo
   char *dir;      /* local directory holding repodata/ (or .rpm files) */
   char **urls;    /* remote base URLs, in the order to try; NULL: local */
   struct mk_rpm_keyring *keyring; /* gpgcheck: the only trusted keys */
+  char *solv_path; /* where solve.c keeps the parsed metadata
+                    * (<cache>/solv/<id>-<hash>.solv, in a directory only we
+                    * can write); NULL when no usable cache */
 };
 
 struct mk_repos
@@ -56,6 +59,18 @@ int mk_repo_local_dir (const struct mk_recipe *r,
                        mk_error_t *err);
 
 struct mk_repo *mk_repos_find (const struct mk_repos *rs, const char *id);
+
+/* The parsed-metadata cache (solve.c's libsolv data for rp), one file at
+ * rp->solv_path: the data, then a trailer naming the key it was written
+ * for and a 64-bit sum of the data.  read: 1 with *data (the caller's) and *len when the
+ * file is ours, not writable by others, written for `key` and intact; 0
+ * otherwise (what was wrong is said with -v; the next write replaces
+ * it).  write: atomically (temporary file, rename); a failure only costs
+ * the speed-up, so it is said with -v and not returned. */
+int mk_repo_solv_read (const struct mk_repo *rp, const char *key,
+                       char **data, size_t *len);
+void mk_repo_solv_write (const struct mk_repo *rp, const char *key,
+                         const char *data, size_t len);
 
 /* Give every package of a remote repository a local path: verify what the
  * cache holds, download what is missing or bad (in parallel, with retries

@@ -21,10 +21,13 @@
 #include <solv/repo_repomdxml.h>
 #include <solv/repo_rpmdb.h>
 #include <solv/repo_rpmmd.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
 #include <solv/selection.h>
 #include <solv/solv_xfopen.h>
 #include <solv/solver.h>
 #include <solv/solverdebug.h>
+#include <solv/solvversion.h>
 #include <solv/transaction.h>
 
 #include "digest.h"
@@ -276,6 +279,87 @@ done:
   return r;
 }
 
+/* ---- the parsed-metadata cache ------------------------------------------ */
+
+/* Parsing primary and filelists is most of a resolve; libsolv's own
+ * format (repo_write / repo_add_solv) loads the same repository in a
+ * fraction of that.  The key names exactly what was parsed: repomd.xml's
+ * bytes (which state primary's and filelists' checksums), libsolv's
+ * version (the format) and how we load (bump MK_SOLV_LOADER when
+ * load_rpmmd changes).  repo.c keeps the file and checks it is ours and
+ * intact; libsolv then rejects what it cannot read, and we parse the XML
+ * as if there were no cache. */
+#define MK_SOLV_LOADER "rpmmd primary+filelists 1"
+#define MAX_REPOMD_BYTES (16u << 20)
+
+static char *
+solv_cache_key (const char *repomd)
+{
+  cleanup_free char *buf = NULL;
+  mk_error_t e = NULL;
+  struct mk_digest *d;
+  size_t len;
+
+  if (mk_read_file_at (AT_FDCWD, repomd, MAX_REPOMD_BYTES, &buf, &len, &e)
+      < 0)
+    {
+      mk_error_release (&e); /* load_rpmmd reports it */
+      return NULL;
+    }
+  d = mk_digest_new ("sha256");
+  mk_digest_add (d, MK_SOLV_LOADER, sizeof MK_SOLV_LOADER);
+  mk_digest_add (d, solv_version, strlen (solv_version) + 1);
+  mk_digest_add (d, buf, len);
+  return mk_digest_finish (d);
+}
+
+static bool
+load_cached (const struct mk_repo *rp, Repo *repo, const char *key)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  FILE *fp;
+  int r;
+
+  if (mk_repo_solv_read (rp, key, &data, &len) <= 0)
+    return false;
+  fp = fmemopen (data, len, "r");
+  if (fp == NULL)
+    return false;
+  r = repo_add_solv (repo, fp, 0);
+  fclose (fp);
+  if (r != 0)
+    mk_debug ("repo %s: metadata cache `%s` ignored: %s", rp->conf->id,
+              rp->solv_path, pool_errstr (repo->pool));
+  else
+    mk_debug ("repo %s: metadata from the cache `%s`", rp->conf->id,
+              rp->solv_path);
+  return r == 0;
+}
+
+static void
+save_cached (const struct mk_repo *rp, Repo *repo, const char *key)
+{
+  char *data = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream (&data, &len);
+
+  if (fp == NULL)
+    return;
+  if (repo_write (repo, fp) == 0 && fflush (fp) == 0 && !ferror (fp))
+    {
+      fclose (fp);
+      mk_repo_solv_write (rp, key, data, len);
+    }
+  else
+    {
+      fclose (fp);
+      mk_debug ("repo %s: metadata cache not written: %s", rp->conf->id,
+                pool_errstr (repo->pool));
+    }
+  free (data);
+}
+
 /* ---- plain directories of .rpm files ------------------------------------ */
 
 static int
@@ -355,6 +439,41 @@ load_plain (struct repo_info *ri, Repo *repo, mk_error_t *err)
   return 0;
 }
 
+static Repo *
+new_repo (struct solve_ctx *c, const struct mk_repo *rp, struct repo_info *ri)
+{
+  Repo *repo = repo_create (c->pool, rp->conf->id);
+  repo->appdata = ri;
+  /* dnf: lower priority number wins; libsolv: higher priority wins. */
+  repo->priority = -rp->conf->priority;
+  return repo;
+}
+
+/* rpm-md metadata: from the cache when it holds this repomd.xml's, else
+ * parsed (and cached). */
+static int
+load_rpmmd_cached (struct solve_ctx *c, const struct mk_repo *rp,
+                   struct repo_info *ri, Repo **repop, const char *repomd,
+                   mk_error_t *err)
+{
+  cleanup_free char *key = rp->solv_path ? solv_cache_key (repomd) : NULL;
+
+  if (key && load_cached (rp, *repop, key))
+    return 0;
+  if (key)
+    {
+      /* A cache file libsolv refused may have left something behind:
+       * parse into a new, empty repository. */
+      repo_free (*repop, 1);
+      *repop = new_repo (c, rp, ri);
+    }
+  if (load_rpmmd (ri, *repop, repomd, err) < 0)
+    return -1;
+  if (key)
+    save_cached (rp, *repop, key);
+  return 0;
+}
+
 static int
 load_repos (struct solve_ctx *c, const struct mk_repos *repos,
             mk_error_t *err)
@@ -369,13 +488,11 @@ load_repos (struct solve_ctx *c, const struct mk_repos *repos,
 
       ri->conf = rp->conf;
       ri->dir = xstrdup (rp->dir);
-      repo = repo_create (c->pool, rp->conf->id);
-      repo->appdata = ri;
-      /* dnf: lower priority number wins; libsolv: higher priority wins. */
-      repo->priority = -rp->conf->priority;
+      repo = new_repo (c, rp, ri);
       repomd = xasprintf ("%s/repodata/repomd.xml", ri->dir);
-      if (access (repomd, F_OK) == 0 ? load_rpmmd (ri, repo, repomd, err) < 0
-                                     : load_plain (ri, repo, err) < 0)
+      if (access (repomd, F_OK) == 0
+              ? load_rpmmd_cached (c, rp, ri, &repo, repomd, err) < 0
+              : load_plain (ri, repo, err) < 0)
         return -1;
       mk_debug ("repo %s: %d packages from %s", rp->conf->id,
                 repo->nsolvables, ri->dir);

@@ -30,6 +30,7 @@ struct mk_unpacker
 {
   struct mk_tree *tree;
   int rootfd;
+  struct mk_dircache *dirs; /* parent fds, valid while one package unpacks */
   char **conflicts;
 };
 
@@ -49,6 +50,7 @@ mk_unpacker_new (struct mk_tree *t, int rootfd)
   struct mk_unpacker *u = xcalloc (1, sizeof *u);
   u->tree = t;
   u->rootfd = rootfd;
+  u->dirs = mk_dircache_new (rootfd);
   return u;
 }
 
@@ -58,6 +60,7 @@ mk_unpacker_free (struct mk_unpacker *u)
   if (u == NULL)
     return;
   mk_strv_free (u->conflicts);
+  mk_dircache_free (u->dirs);
   free (u);
 }
 
@@ -90,7 +93,7 @@ static int
 disk_mkdir (struct mk_unpacker *u, const char *canon, mk_error_t *err)
 {
   const char *base;
-  cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+  int pfd = mk_dircache_parent (u->dirs, canon, &base);
   if (pfd < 0)
     return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
   if (mkdirat (pfd, base, 0700) < 0 && errno != EEXIST)
@@ -225,9 +228,11 @@ decide (struct mk_unpacker *u, struct mk_entry *e, const struct mk_rpm_file *f,
   return ACT_SKIP;
 }
 
+/* fresh: the path is new to the manifest, so nothing is on disk there
+ * to replace (every disk write follows the manifest). */
 static int
 create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
-                const char *canon, mk_error_t *err)
+                const char *canon, bool fresh, mk_error_t *err)
 {
   const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
   int fd;
@@ -237,24 +242,25 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
       && st->canon[f->link_set] && st->writable[f->link_set])
     {
       const char *b1, *b2;
-      cleanup_close int p1 = mk_at_open_parent (u->rootfd,
-                                                st->canon[f->link_set], &b1);
-      cleanup_close int p2 = mk_at_open_parent (u->rootfd, canon, &b2);
+      int p1 = mk_dircache_parent (u->dirs, st->canon[f->link_set], &b1);
+      int p2 = p1 < 0 ? -1 : mk_dircache_parent (u->dirs, canon, &b2);
       if (p1 < 0 || p2 < 0)
         return mk_make_error (err, errno, "staging: open parent of `%s`",
                               canon);
-      unlinkat (p2, b2, 0);
+      if (!fresh)
+        unlinkat (p2, b2, 0);
       if (linkat (p1, b1, p2, b2, 0) < 0)
         return mk_make_error (err, errno, "staging: link `%s`", canon);
       return 0;
     }
   {
     const char *base;
-    cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+    int pfd = mk_dircache_parent (u->dirs, canon, &base);
     if (pfd < 0)
       return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
     /* A %ghost or an identical earlier file may sit there: replace it. */
-    unlinkat (pfd, base, 0);
+    if (!fresh)
+      unlinkat (pfd, base, 0);
     fd = TEMP_FAILURE_RETRY (openat (pfd, base,
                                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
                                          | O_CLOEXEC,
@@ -266,18 +272,22 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   return 0;
 }
 
+/* fresh: as for create_regular; dir_exists: a directory of the manifest
+ * (so on disk) is already there, and is only given new metadata. */
 static int
 create_on_disk (struct mk_unpacker *u, struct pkg_state *st, size_t i,
-                const char *canon, mk_error_t *err)
+                const char *canon, bool fresh, bool dir_exists,
+                mk_error_t *err)
 {
   const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
   if (f->flags & MK_RPMF_GHOST)
     return 0;
   if (S_ISDIR (f->mode))
-    return strcmp (canon, "/") == 0 ? 0 : disk_mkdir (u, canon, err);
+    return strcmp (canon, "/") == 0 || dir_exists ? 0
+                                                   : disk_mkdir (u, canon, err);
   if (S_ISREG (f->mode))
     {
-      if (create_regular (u, st, i, canon, err) < 0)
+      if (create_regular (u, st, i, canon, fresh, err) < 0)
         return -1;
       st->writable[i] = true;
       return 0;
@@ -285,11 +295,12 @@ create_on_disk (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   if (S_ISLNK (f->mode))
     {
       const char *base;
-      cleanup_close int pfd = mk_at_open_parent (u->rootfd, canon, &base);
+      int pfd = mk_dircache_parent (u->dirs, canon, &base);
       if (pfd < 0)
         return mk_make_error (err, errno, "staging: open parent of `%s`",
                               canon);
-      unlinkat (pfd, base, 0);
+      if (!fresh)
+        unlinkat (pfd, base, 0);
       if (symlinkat (f->linkto, pfd, base) < 0)
         return mk_make_error (err, errno, "staging: symlink `%s`", canon);
       return 0;
@@ -310,6 +321,8 @@ place_file (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   const char *why = NULL, *base;
   struct mk_entry *e;
   int inode = 0;
+  enum action act;
+  bool dir_exists;
 
   if (norm == NULL)
     return mk_make_error (err, errno, "%s: refusing file path `%s`", nevra,
@@ -333,7 +346,10 @@ place_file (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   if (e && e->pkg == st->pkg && !(e->flags & MK_RPMF_GHOST))
     return mk_make_error (err, 0, "%s: `%s` is in the package twice", nevra,
                           canon);
-  switch (decide (u, e, f, &why))
+  /* A directory entry that is neither %ghost nor pruned is on disk. */
+  dir_exists = e && S_ISDIR (e->mode) && !(e->flags & MK_RPMF_GHOST)
+               && !e->removed;
+  switch (act = decide (u, e, f, &why))
     {
     case ACT_CONFLICT:
       add_conflict (u, canon, why, e->pkg, nevra);
@@ -355,7 +371,8 @@ place_file (struct mk_unpacker *u, struct pkg_state *st, size_t i,
     }
   set_entry (e, f, st->pkg, inode);
   st->canon[i] = steal_pointer (&canon);
-  return create_on_disk (u, st, i, st->canon[i], err);
+  return create_on_disk (u, st, i, st->canon[i], act == ACT_CREATE,
+                         dir_exists, err);
 }
 
 /* One inode has one mode and owner.  When a package gives the members of
@@ -405,11 +422,21 @@ write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
   while ((r = mk_rpm_payload_next (st->rpm, &idx, &has_content, err)) > 0)
     {
       cleanup_close int fd = -1;
+      const char *base;
+      int pfd;
       if (mk_check_interrupt (err) < 0)
         return -1;
       if (!has_content || !st->writable[idx])
         continue; /* shared with an earlier package, or no data */
-      fd = mk_at_open (u->rootfd, st->canon[idx], O_WRONLY | O_TRUNC, 0);
+      pfd = mk_dircache_parent (u->dirs, st->canon[idx], &base);
+      /* No O_TRUNC: create_regular made the file empty in this package.
+       * On ext4 an O_TRUNC, even of an empty file, arms auto_da_alloc,
+       * which allocates the blocks at close instead of leaving them to
+       * delayed allocation, so a file pruned or removed soon after still
+       * costs a block free (and a discard) on unlink. */
+      if (pfd >= 0)
+        fd = TEMP_FAILURE_RETRY (openat (pfd, base, O_WRONLY | O_NOFOLLOW
+                                                       | O_CLOEXEC));
       if (fd < 0)
         return mk_make_error (err, errno, "staging: open `%s`",
                               st->canon[idx]);
@@ -520,6 +547,9 @@ add_package (struct mk_unpacker *u, struct mk_rpm *p,
   struct pkg_state st = { .rpm = p };
   int r = -1;
 
+  /* Whatever ran since the last package (scriptlets) may have changed
+   * the tree on disk: no parent fd is kept across packages. */
+  mk_dircache_clear (u->dirs);
   st.pkg = mk_tree_add_pkg (u->tree, mk_rpm_nevra (p));
   st.canon = xcalloc (n, sizeof (char *));
   st.writable = xcalloc (n, sizeof (bool));
@@ -531,6 +561,7 @@ add_package (struct mk_unpacker *u, struct mk_rpm *p,
   r = w == NULL ? write_contents (u, &st, err)
                 : move_contents (u, &st, n, w, copy, err);
 done:
+  mk_dircache_clear (u->dirs);
   for (size_t i = 0; i < n; i++)
     free (st.canon[i]);
   free (st.canon);

@@ -338,6 +338,105 @@ mk_at_open_parent (int rootfd, const char *path, const char **base)
   return mk_at_open (rootfd, dir, O_PATH | O_DIRECTORY, 0);
 }
 
+struct dircache_slot
+{
+  char *dir;      /* relative to the root, no leading '/'; NULL when empty */
+  size_t len;
+  int fd;
+  uint64_t used;  /* clock of the last hit, for LRU */
+};
+
+struct mk_dircache
+{
+  int rootfd;
+  uint64_t clock;
+  struct dircache_slot slot[MK_DIRCACHE_SIZE];
+};
+
+struct mk_dircache *
+mk_dircache_new (int rootfd)
+{
+  struct mk_dircache *c = xcalloc (1, sizeof *c);
+  c->rootfd = rootfd;
+  for (size_t i = 0; i < MK_DIRCACHE_SIZE; i++)
+    c->slot[i].fd = -1;
+  return c;
+}
+
+void
+mk_dircache_clear (struct mk_dircache *c)
+{
+  for (size_t i = 0; c && i < MK_DIRCACHE_SIZE; i++)
+    {
+      struct dircache_slot *s = &c->slot[i];
+      if (s->fd >= 0)
+        close (s->fd);
+      free (s->dir);
+      *s = (struct dircache_slot){ .fd = -1 };
+    }
+}
+
+void
+mk_dircache_free (struct mk_dircache *c)
+{
+  mk_dircache_clear (c);
+  free (c);
+}
+
+/* The cached fd of dir (len bytes), opening it on a miss in the least
+ * recently used slot. */
+static int
+dircache_get (struct mk_dircache *c, const char *dir, size_t len)
+{
+  struct dircache_slot *victim = &c->slot[0];
+  int fd;
+  c->clock++;
+  for (size_t i = 0; i < MK_DIRCACHE_SIZE; i++)
+    {
+      struct dircache_slot *s = &c->slot[i];
+      if (s->dir && s->len == len && memcmp (s->dir, dir, len) == 0)
+        {
+          s->used = c->clock;
+          return s->fd;
+        }
+      if (s->used < victim->used)
+        victim = s;
+    }
+  {
+    cleanup_free char *copy = xstrndup (dir, len);
+    fd = mk_at_open (c->rootfd, copy, O_PATH | O_DIRECTORY, 0);
+    if (fd < 0)
+      return -1;
+    if (victim->fd >= 0)
+      close (victim->fd);
+    free (victim->dir);
+    *victim = (struct dircache_slot){ .dir = steal_pointer (&copy),
+                                      .len = len, .fd = fd,
+                                      .used = c->clock };
+  }
+  return fd;
+}
+
+int
+mk_dircache_parent (struct mk_dircache *c, const char *path,
+                    const char **base)
+{
+  const char *rel = skip_slashes (path);
+  const char *slash = strrchr (rel, '/');
+
+  if (*rel == '\0' || (slash && slash[1] == '\0'))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  *base = slash ? slash + 1 : rel;
+  /* Paths here are canonical ("usr/bin/x"); the root itself is not
+   * cached, the caller's root fd is the parent of "x". */
+  if (slash == NULL)
+    return c->rootfd;
+  return dircache_get (c, rel, (size_t) (slash - rel));
+}
+
 int
 mk_at_rmtree (int parent, const char *name)
 {
@@ -370,6 +469,16 @@ mk_at_rmtree (int parent, const char *name)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
+      /* Most entries are not directories and getdents says so: unlink
+       * them without the fstatat.  A directory swapped in since (EISDIR)
+       * takes the careful path below. */
+      if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+        {
+          if (unlinkat (dirfd (d), de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+          if (errno != EISDIR && errno != EPERM)
+            return -1;
+        }
       if (mk_at_rmtree (dirfd (d), de->d_name) < 0)
         return -1;
     }

@@ -147,6 +147,29 @@ int mk_at_open (int rootfd, const char *path, int flags, mode_t mode);
  * the final component inside path.  path must have a final component. */
 int mk_at_open_parent (int rootfd, const char *path, const char **base);
 
+/* A few directory fds beneath a root, keyed by their path, so a run of
+ * operations in the same directories (unpacking a package, packing a
+ * sorted tree) opens each parent once instead of resolving the whole path
+ * for every file.  Each fd is opened by mk_at_open (O_PATH|O_DIRECTORY),
+ * so it is beneath the root and reached without any symlink when opened;
+ * operations through it then name one component (mkdirat, openat with
+ * O_NOFOLLOW, symlinkat, linkat, unlinkat), which follow nothing.  The
+ * cache assumes it is the only writer of the tree between two clears:
+ * whoever lets other code change the tree (a scriptlet, a prune step that
+ * removes directories) clears it first. */
+struct mk_dircache;
+struct mk_dircache *mk_dircache_new (int rootfd);
+void mk_dircache_free (struct mk_dircache *c);
+/* Close every cached fd (the tree may have changed behind the cache). */
+void mk_dircache_clear (struct mk_dircache *c);
+/* Like mk_at_open_parent, but the fd belongs to the cache: do not close
+ * it.  It stays open until mk_dircache_clear/free or until it is the
+ * least recently used of MK_DIRCACHE_SIZE entries, so the fds of the last
+ * two calls are always valid together (linkat needs two). */
+#define MK_DIRCACHE_SIZE 8
+int mk_dircache_parent (struct mk_dircache *c, const char *path,
+                        const char **base);
+
 /* Remove dirfd/name and everything below it, without following symlinks. */
 int mk_at_rmtree (int dirfd, const char *name);
 

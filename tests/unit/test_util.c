@@ -270,6 +270,76 @@ test_read_write (void)
 
 /* ---- beneath-root opens ------------------------------------------------- */
 
+/* mk_dircache_parent: the same confinement as mk_at_open_parent, one fd
+ * per directory while cached, LRU eviction, clear. */
+static void
+test_dircache (int rfd)
+{
+  struct mk_dircache *c = mk_dircache_new (rfd);
+  const char *base = NULL;
+  struct stat st, st2;
+  int fd, fd2, kept;
+
+  fd = mk_dircache_parent (c, "/a/b/c", &base);
+  ok (fd >= 0 && strcmp (base, "c") == 0
+          && fstatat (fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && S_ISREG (st.st_mode),
+      "dircache: parent fd and base of a nested path");
+  fd2 = mk_dircache_parent (c, "/a/b/new2", &base);
+  ok (fd2 == fd && strcmp (base, "new2") == 0,
+      "dircache: the same directory gives the same fd");
+  ok (mk_dircache_parent (c, "/top", &base) == rfd && strcmp (base, "top") == 0,
+      "dircache: a top-level name's parent is the root fd");
+  errno = 0;
+  ok (failed_with (mk_dircache_parent (c, "a/lnkdir/c", &base), ELOOP),
+      "dircache: refuses a symlink in the parent path");
+  errno = 0;
+  ok (failed_with (mk_dircache_parent (c, "out/x", &base), ELOOP),
+      "dircache: refuses a link to outside");
+  errno = 0;
+  ok (mk_dircache_parent (c, "a/b/", &base) < 0 && errno == EINVAL
+          && mk_dircache_parent (c, "", &base) < 0,
+      "dircache: EINVAL for \"\" and a trailing '/'");
+  errno = 0;
+  ok (mk_dircache_parent (c, "../x/y", &base) < 0,
+      "dircache: refuses \"..\"");
+  /* Fill the cache with other directories: "a/b" was used last of the
+   * cached ones before "a", so it survives MK_DIRCACHE_SIZE - 2 others. */
+  kept = mk_dircache_parent (c, "a/x", &base); /* parent "a" */
+  for (int i = 0; i < MK_DIRCACHE_SIZE - 2; i++)
+    {
+      char *d = xasprintf ("d%d", i), *p = xasprintf ("d%d/f", i);
+      mkdirat (rfd, d, 0700);
+      mk_dircache_parent (c, p, &base);
+      free (d), free (p);
+    }
+  fd2 = mk_dircache_parent (c, "a/b/c", &base);
+  ok (fd2 == fd && fcntl (kept, F_GETFD) >= 0,
+      "dircache: recently used fds stay open");
+  for (int i = 0; i < MK_DIRCACHE_SIZE; i++)
+    {
+      char *d = xasprintf ("e%d", i), *p = xasprintf ("e%d/f", i);
+      mkdirat (rfd, d, 0700);
+      mk_dircache_parent (c, p, &base);
+      free (d), free (p);
+    }
+  fd2 = mk_dircache_parent (c, "a/b/c", &base);
+  ok (fd2 >= 0 && fstat (fd2, &st2) == 0 && fstatat (rfd, "a/b", &st, 0) == 0
+          && st.st_ino == st2.st_ino,
+      "dircache: an evicted directory is opened again");
+  mk_dircache_clear (c);
+  errno = 0;
+  ok (fcntl (fd2, F_GETFD) < 0 && errno == EBADF,
+      "dircache: clear closes the fds");
+  mk_dircache_free (c);
+  for (int i = 0; i < MK_DIRCACHE_SIZE; i++)
+    {
+      char *d = xasprintf ("d%d", i), *e = xasprintf ("e%d", i);
+      unlinkat (rfd, d, AT_REMOVEDIR), unlinkat (rfd, e, AT_REMOVEDIR);
+      free (d), free (e);
+    }
+}
+
 static void
 test_at_open (const char *tag)
 {
@@ -436,6 +506,7 @@ test_at_open (const char *tag)
     ok (mk_at_open_parent (rfd, "../x/y", &base) < 0,
         "open_parent refuses \"..\"");
   }
+  test_dircache (rfd);
 
   close (rfd);
   free (root);
