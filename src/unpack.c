@@ -486,12 +486,12 @@ take_content (struct mk_unpacker *u, const char *canon,
               mk_error_t *err)
 {
   const char *base;
-  cleanup_close int pfd = -1;
+  int pfd; /* borrowed from the directory cache */
   struct stat st;
 
   if (copy)
     return copy_content (u, canon, w->dirfd, name, err);
-  pfd = mk_at_open_parent (u->rootfd, canon, &base);
+  pfd = mk_dircache_parent (u->dirs, canon, &base);
   if (pfd < 0)
     return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
   if (!w->from_cache)
