@@ -153,30 +153,6 @@ source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
   return 0;
 }
 
-/* The repo metadata's checksum is checked before librpm parses anything
- * (a package that does not match its metadata is not the package the
- * solver chose). */
-static int
-verify_package_file (struct build *b, size_t i, mk_error_t *err)
-{
-  const struct mk_pkg *p = &b->pkgs->pkgs[i];
-  cleanup_free char *got = NULL;
-
-  if (mk_digest_path (p->path, "sha256", &b->sha256[i], err) < 0)
-    return -1;
-  if (p->checksum == NULL)
-    return 0;
-  if (strcmp (p->checksum_type, "sha256") == 0)
-    got = xstrdup (b->sha256[i]);
-  else if (mk_digest_path (p->path, p->checksum_type, &got, err) < 0)
-    return -1;
-  if (strcmp (got, p->checksum) != 0)
-    return mk_make_error (err, 0, "%s: %s checksum mismatch with the "
-                                  "repository metadata (%s)", p->nevra,
-                          p->checksum_type, p->path);
-  return 0;
-}
-
 static int
 check_identity (const struct mk_pkg *p, struct mk_rpm *rpm, mk_error_t *err)
 {
@@ -196,12 +172,18 @@ package_keys (struct build *b, const struct mk_pkg *p)
   return r ? r->keyring : NULL;
 }
 
-/* Keep what later steps need from the header while it is open: the
- * scriptlets and the package manifest's fields. */
-static void
-keep_header_fields (struct build *b, size_t i, struct mk_rpm *rpm)
+/* A package's header is the one the metadata promised; keep what later
+ * steps need from it while it is open: the SBOM's fields, the scriptlets,
+ * the package manifest's fields, the newest build time. */
+static int
+take_header (struct build *b, size_t i, struct mk_rpm *rpm, mk_error_t *err)
 {
   struct pkg_meta *m = &b->meta[i];
+
+  if (check_identity (&b->pkgs->pkgs[i], rpm, err) < 0)
+    return -1;
+  if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
+    b->max_buildtime = mk_rpm_buildtime (rpm);
   *m = (struct pkg_meta){ .license = xstrdup (mk_rpm_license (rpm)),
                           .vendor = xstrdup (mk_rpm_vendor (rpm)),
                           .summary = xstrdup (mk_rpm_summary (rpm)),
@@ -211,6 +193,19 @@ keep_header_fields (struct build *b, size_t i, struct mk_rpm *rpm)
   for (int k = 0; k < MK_RPM_N_SCRIPTS; k++)
     m->scripts.has[k] = mk_rpm_script (rpm, (enum mk_rpm_script_kind) k,
                                        &m->scripts.s[k]) == 1;
+  return 0;
+}
+
+static struct mk_extract_job
+extract_job (struct build *b, size_t i)
+{
+  const struct mk_pkg *p = &b->pkgs->pkgs[i];
+  bool sha256 = p->checksum_type && strcmp (p->checksum_type, "sha256") == 0;
+  return (struct mk_extract_job){ .path = p->path, .nevra = p->nevra,
+                                  .checksum_type = p->checksum_type,
+                                  .checksum = p->checksum,
+                                  .keys = package_keys (b, p),
+                                  .cache_key = sha256 ? p->checksum : NULL };
 }
 
 /* One package, opened and read completely here (MKBASE_JOBS=1, or one
@@ -219,17 +214,15 @@ static int
 unpack_serial (struct build *b, size_t i, mk_error_t *err)
 {
   const struct mk_pkg *p = &b->pkgs->pkgs[i];
+  struct mk_extract_job job = extract_job (b, i);
   cleanup_rpm struct mk_rpm *rpm = NULL;
 
-  if (verify_package_file (b, i, err) < 0)
+  if (mk_extract_check_file (&job, &b->sha256[i], err) < 0)
     return -1;
-  if (mk_rpm_open (p->path, package_keys (b, p), &rpm, err) < 0)
+  if (mk_rpm_open (p->path, job.keys, &rpm, err) < 0)
     return mk_error_wrap (err, "%s", p->nevra);
-  if (check_identity (p, rpm, err) < 0)
+  if (take_header (b, i, rpm, err) < 0)
     return -1;
-  keep_header_fields (b, i, rpm);
-  if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
-    b->max_buildtime = mk_rpm_buildtime (rpm);
   return mk_unpacker_add (b->unpacker, rpm, err);
 }
 
@@ -251,11 +244,8 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
   b->sha256[i] = xstrdup (sha256);
   if (mk_rpm_open_header (p->path, package_keys (b, p), &rpm, err) < 0)
     return mk_error_wrap (err, "%s", p->nevra);
-  if (check_identity (p, rpm, err) < 0)
+  if (take_header (b, i, rpm, err) < 0)
     return -1;
-  keep_header_fields (b, i, rpm);
-  if ((int64_t) mk_rpm_buildtime (rpm) > b->max_buildtime)
-    b->max_buildtime = mk_rpm_buildtime (rpm);
   return mk_unpacker_add_extracted (b->unpacker, rpm, &where,
                                     b->recipe->scriptlets, err);
 }
@@ -272,18 +262,7 @@ start_extractor (struct build *b, struct mk_extractor **x, mk_error_t *err)
     return 0;
   jobs = b->jobs = xcalloc (n + 1, sizeof *jobs);
   for (size_t i = 0; i < n; i++)
-    {
-      const struct mk_pkg *p = &b->pkgs->pkgs[i];
-      jobs[i] = (struct mk_extract_job){ .path = p->path, .nevra = p->nevra,
-                                         .checksum_type = p->checksum_type,
-                                         .checksum = p->checksum,
-                                         .keys = package_keys (b, p),
-                                         .cache_key = (p->checksum_type
-                                                       && strcmp (p->checksum_type,
-                                                                  "sha256") == 0)
-                                                          ? p->checksum
-                                                          : NULL };
-    }
+    jobs[i] = extract_job (b, i);
   b->unpack_cache = mk_extract_cache_dir (b->opts->cache);
   mk_debug ("unpacking with %d worker processes%s%s", workers,
             b->unpack_cache ? ", unpacked cache " : "",

@@ -294,22 +294,6 @@ platform (const struct mk_elfinfo *i)
     }
 }
 
-static char *
-replace_token (const char *s, const char *tok, const char *val)
-{
-  char *out = xstrdup (s), *p;
-  size_t off = 0, tl = strlen (tok);
-  while ((p = strstr (out + off, tok)) != NULL)
-    {
-      size_t pre = (size_t) (p - out);
-      char *n = xasprintf ("%.*s%s%s", (int) pre, out, val, p + tl);
-      off = pre + strlen (val);
-      free (out);
-      out = n;
-    }
-  return out;
-}
-
 /* One DT_RPATH/DT_RUNPATH element with ld.so's tokens expanded; $LIB
  * stands for lib64 on RPM distributions and lib/<triplet> on Debian, so
  * both are tried. */
@@ -326,12 +310,12 @@ expand_dir (const char *dir, const struct obj *o, char ***out)
     libs[1] = deb = xasprintf ("lib/%s", trip);
   for (size_t i = 0; libs[i]; i++)
     {
-      char *a = replace_token (dir, "${ORIGIN}", origin);
-      char *b = replace_token (a, "$ORIGIN", origin);
-      char *c2 = replace_token (b, "${LIB}", libs[i]);
-      char *d = replace_token (c2, "$LIB", libs[i]);
-      char *e = replace_token (d, "${PLATFORM}", platform (&o->elf));
-      char *f = replace_token (e, "$PLATFORM", platform (&o->elf));
+      char *a = mk_str_replace_all (dir, "${ORIGIN}", origin);
+      char *b = mk_str_replace_all (a, "$ORIGIN", origin);
+      char *c2 = mk_str_replace_all (b, "${LIB}", libs[i]);
+      char *d = mk_str_replace_all (c2, "$LIB", libs[i]);
+      char *e = mk_str_replace_all (d, "${PLATFORM}", platform (&o->elf));
+      char *f = mk_str_replace_all (e, "$PLATFORM", platform (&o->elf));
       /* A relative element is relative to the process's cwd: unknowable. */
       if (f[0] == '/' && !mk_strv_contains (*out, f))
         mk_strv_push (out, steal_pointer (&f));

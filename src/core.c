@@ -28,27 +28,7 @@
 static char *
 core_path (void)
 {
-  const char *env = getenv ("MKBASE_CORE");
-  char self[4096];
-  ssize_t n;
-
-  if (env && *env)
-    return xstrdup (env);
-  n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
-    {
-      char *slash, *cand;
-      self[n] = '\0';
-      slash = strrchr (self, '/');
-      if (slash)
-        {
-          cand = xasprintf ("%.*s/mkbase-core", (int) (slash - self), self);
-          if (access (cand, X_OK) == 0)
-            return cand;
-          free (cand);
-        }
-    }
-  return xstrdup (MK_LIBEXECDIR "/mkbase-core");
+  return mk_exe_path ("MKBASE_CORE", "mkbase-core", MK_LIBEXECDIR);
 }
 
 int

@@ -78,8 +78,9 @@ mk_extract_workers (void)
 /* The repository metadata's checksum is checked before librpm parses
  * anything: a file that does not match is not the package the solver
  * chose. */
-static int
-check_file (const struct mk_extract_job *j, char **sha256, mk_error_t *err)
+int
+mk_extract_check_file (const struct mk_extract_job *j, char **sha256,
+                       mk_error_t *err)
 {
   cleanup_free char *got = NULL;
 
@@ -215,7 +216,7 @@ extract_one (struct mk_extractor *x, size_t job, char **sha256,
   size_t n_written = 0;
   bool cacheable;
 
-  if (check_file (j, sha256, err) < 0)
+  if (mk_extract_check_file (j, sha256, err) < 0)
     return -1;
   /* The key is the repository's checksum, which the file just matched. */
   cacheable = x->cachefd >= 0 && valid_key (j->cache_key)

@@ -31,6 +31,12 @@ struct mk_extracted
 
 struct mk_extractor;
 
+/* Check a package file against the repository metadata's checksum before
+ * librpm parses anything (a file that does not match is not the package
+ * the solver chose); *sha256 is its sha256, hex (caller frees). */
+int mk_extract_check_file (const struct mk_extract_job *j, char **sha256,
+                           mk_error_t *err);
+
 /* Start `workers` processes that take the jobs in order, check each file
  * against the repository's checksum, open it with mk_rpm_open (header,
  * signature and payload digests) and write every payload entry's content,

@@ -630,30 +630,13 @@ mk_host_arch (void)
   return arch;
 }
 
-static char *
-replace_all (const char *s, const char *var, const char *val)
-{
-  char *out = xstrdup (s), *p;
-  size_t vl = strlen (var), off = 0;
-  /* Search on after the inserted value: it may contain var itself. */
-  while ((p = strstr (out + off, var)) != NULL)
-    {
-      size_t pre = (size_t) (p - out);
-      char *n = xasprintf ("%.*s%s%s", (int) pre, out, val, p + vl);
-      off = pre + strlen (val);
-      free (out);
-      out = n;
-    }
-  return out;
-}
-
 char *
 mk_recipe_expand (const struct mk_recipe *r, const char *s)
 {
   const char *arch = r->arch ? r->arch : mk_host_arch ();
-  char *a = replace_all (s, "$basearch", arch);
-  char *b = replace_all (a, "$arch", arch);
-  char *c = replace_all (b, "$releasever", r->releasever ? r->releasever : "");
+  char *a = mk_str_replace_all (s, "$basearch", arch);
+  char *b = mk_str_replace_all (a, "$arch", arch);
+  char *c = mk_str_replace_all (b, "$releasever", r->releasever ? r->releasever : "");
   free (a);
   free (b);
   return c;

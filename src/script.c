@@ -69,27 +69,7 @@ struct ctx
 char *
 mk_script_runner_path (void)
 {
-  const char *env = getenv ("MKBASE_RUNNER");
-  char self[4096];
-  ssize_t n;
-
-  if (env && *env)
-    return xstrdup (env);
-  n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
-    {
-      char *slash;
-      self[n] = '\0';
-      slash = strrchr (self, '/');
-      if (slash)
-        {
-          char *cand = xasprintf ("%.*s/mkbase", (int) (slash - self), self);
-          if (access (cand, X_OK) == 0)
-            return cand;
-          free (cand);
-        }
-    }
-  return xstrdup (MK_BINDIR "/mkbase");
+  return mk_exe_path ("MKBASE_RUNNER", "mkbase", MK_BINDIR);
 }
 
 /* ---- walking the staging tree ----------------------------------------- */

@@ -130,6 +130,23 @@ mk_str_has_suffix (const char *s, const char *suffix)
 }
 
 char *
+mk_str_replace_all (const char *s, const char *var, const char *val)
+{
+  char *out = xstrdup (s), *p;
+  size_t vl = strlen (var), off = 0;
+  /* Search on after the inserted value: it may contain var itself. */
+  while ((p = strstr (out + off, var)) != NULL)
+    {
+      size_t pre = (size_t) (p - out);
+      char *n = xasprintf ("%.*s%s%s", (int) pre, out, val, p + vl);
+      off = pre + strlen (val);
+      free (out);
+      out = n;
+    }
+  return out;
+}
+
+char *
 mk_output_stem (const char *output)
 {
   static const char *suffixes[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tgz",
@@ -486,6 +503,32 @@ mk_at_rmtree (int parent, const char *name)
     return -1;
   return unlinkat (parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -1
                                                                       : 0;
+}
+
+char *
+mk_exe_path (const char *env, const char *name, const char *installed_dir)
+{
+  const char *e = getenv (env);
+  char self[4096];
+  ssize_t n;
+
+  if (e && *e)
+    return xstrdup (e);
+  n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    {
+      char *slash, *cand;
+      self[n] = '\0';
+      slash = strrchr (self, '/');
+      if (slash)
+        {
+          cand = xasprintf ("%.*s/%s", (int) (slash - self), self, name);
+          if (access (cand, X_OK) == 0)
+            return cand;
+          free (cand);
+        }
+    }
+  return xasprintf ("%s/%s", installed_dir, name);
 }
 
 int

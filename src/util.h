@@ -173,6 +173,14 @@ int mk_dircache_parent (struct mk_dircache *c, const char *path,
 /* Remove dirfd/name and everything below it, without following symlinks. */
 int mk_at_rmtree (int dirfd, const char *name);
 
+/* s with every var replaced by val (a new string). */
+char *mk_str_replace_all (const char *s, const char *var, const char *val);
+
+/* The other executable `name`: $env when set, else next to this one (the
+ * build tree's out/), else installed_dir/name.  Caller frees. */
+char *mk_exe_path (const char *env, const char *name,
+                   const char *installed_dir);
+
 /* Create a private (0700) temporary directory named PREFIX-XXXXXX under
  * parent (default $TMPDIR or /var/tmp). */
 int mk_mkdtemp (const char *parent, const char *prefix, char **out,
