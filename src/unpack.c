@@ -42,6 +42,7 @@ struct pkg_state
   char **canon;    /* canonical path of each file, NULL when skipped */
   bool *writable;  /* we created it and its content goes in */
   int *inode;      /* tree inode of each hardlink set, by link_set index */
+  bool deferred;   /* contents come extracted (move_contents) */
 };
 
 struct mk_unpacker *
@@ -251,6 +252,20 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
         unlinkat (p2, b2, 0);
       if (linkat (p1, b1, p2, b2, 0) < 0)
         return mk_make_error (err, errno, "staging: link `%s`", canon);
+      return 0;
+    }
+  /* Extracted content arrives by rename or link (move_contents), which
+   * makes the file: an empty one made now would cost an inode creation
+   * and a deletion, the slowest operations on a journal-less ext4. */
+  if (st->deferred && f->link_set < 0)
+    {
+      const char *base;
+      int pfd = fresh ? 0 : mk_dircache_parent (u->dirs, canon, &base);
+      if (pfd < 0)
+        return mk_make_error (err, errno, "staging: open parent of `%s`",
+                              canon);
+      if (!fresh)
+        unlinkat (pfd, base, 0);
       return 0;
     }
   {
@@ -486,25 +501,33 @@ take_content (struct mk_unpacker *u, const char *canon,
               mk_error_t *err)
 {
   const char *base;
-  int pfd; /* borrowed from the directory cache */
+  int pfd = mk_dircache_parent (u->dirs, canon, &base); /* borrowed */
   struct stat st;
+  int fd;
 
-  if (copy)
-    return copy_content (u, canon, w->dirfd, name, err);
-  pfd = mk_dircache_parent (u->dirs, canon, &base);
   if (pfd < 0)
     return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
-  if (!w->from_cache)
+  if (fstatat (w->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     {
-      if (renameat (w->dirfd, name, pfd, base) == 0 || errno == ENOENT)
-        return 0;
+      if (errno != ENOENT)
+        return mk_make_error (err, errno, "open `%s`", name);
+      /* No content under this index (a hardlink set's other members):
+       * the file must still exist. */
+      fd = TEMP_FAILURE_RETRY (openat (pfd, base, O_WRONLY | O_CREAT
+                                                      | O_NOFOLLOW
+                                                      | O_CLOEXEC,
+                                       0600));
+      if (fd < 0)
+        return mk_make_error (err, errno, "staging: create `%s`", canon);
+      close (fd);
+      return 0;
     }
-  else
+  if (copy)
+    return copy_content (u, canon, w->dirfd, name, err);
+  if (!w->from_cache && renameat (w->dirfd, name, pfd, base) == 0)
+    return 0;
+  if (w->from_cache)
     {
-      if (fstatat (w->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? 0
-                               : mk_make_error (err, errno, "open `%s`",
-                                                name);
       unlinkat (pfd, base, 0);
       if (linkat (w->dirfd, name, pfd, base, 0) == 0)
         return 0;
@@ -547,6 +570,7 @@ add_package (struct mk_unpacker *u, struct mk_rpm *p,
   struct pkg_state st = { .rpm = p };
   int r = -1;
 
+  st.deferred = w != NULL;
   /* Whatever ran since the last package (scriptlets) may have changed
    * the tree on disk: no parent fd is kept across packages. */
   mk_dircache_clear (u->dirs);
