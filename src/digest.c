@@ -14,12 +14,32 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 #include "util.h"
+
+#define ASYNC_SLOT (1 << 20)
+#define ASYNC_SLOTS 4
+
+/* mk_digest_new_async's state: the caller fills 1 MiB slots, a thread
+ * hashes them in order.  Slots [tail, head) are full; the caller fills
+ * slot head % ASYNC_SLOTS, which the thread never touches. */
+struct async
+{
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char *slot[ASYNC_SLOTS];
+  size_t len[ASYNC_SLOTS];
+  size_t head, tail, fill;
+  bool done;
+};
 
 struct mk_digest
 {
   EVP_MD_CTX *ctx;
+  struct async *async;
 };
 
 /* repomd's names ("sha" is sha1 there) and rpm's. */
@@ -48,18 +68,111 @@ mk_digest_new (const char *algo)
   struct mk_digest *d;
   if (md == NULL)
     return NULL;
-  d = xmalloc (sizeof *d);
+  d = xcalloc (1, sizeof *d);
   d->ctx = EVP_MD_CTX_new ();
   if (d->ctx == NULL || EVP_DigestInit_ex (d->ctx, md, NULL) != 1)
     abort (); /* out of memory, or a libcrypto without sha256 */
   return d;
 }
 
+static void *
+async_main (void *arg)
+{
+  struct mk_digest *d = arg;
+  struct async *a = d->async;
+
+  pthread_mutex_lock (&a->mu);
+  for (;;)
+    {
+      size_t k;
+      while (a->tail == a->head && !a->done)
+        pthread_cond_wait (&a->cv, &a->mu);
+      if (a->tail == a->head)
+        break;
+      k = a->tail % ASYNC_SLOTS;
+      pthread_mutex_unlock (&a->mu);
+      if (EVP_DigestUpdate (d->ctx, a->slot[k], a->len[k]) != 1)
+        abort ();
+      pthread_mutex_lock (&a->mu);
+      a->tail++;
+      pthread_cond_broadcast (&a->cv);
+    }
+  pthread_mutex_unlock (&a->mu);
+  return NULL;
+}
+
+struct mk_digest *
+mk_digest_new_async (const char *algo)
+{
+  struct mk_digest *d = mk_digest_new (algo);
+  struct async *a;
+
+  if (d == NULL)
+    return NULL;
+  a = d->async = xcalloc (1, sizeof *a);
+  pthread_mutex_init (&a->mu, NULL);
+  pthread_cond_init (&a->cv, NULL);
+  for (size_t i = 0; i < ASYNC_SLOTS; i++)
+    a->slot[i] = xmalloc (ASYNC_SLOT);
+  if (pthread_create (&a->thread, NULL, async_main, d) != 0)
+    abort ();
+  return d;
+}
+
+/* Hand the slot being filled to the thread, then wait for a free one. */
+static void
+async_publish (struct async *a)
+{
+  pthread_mutex_lock (&a->mu);
+  a->len[a->head % ASYNC_SLOTS] = a->fill;
+  a->head++;
+  pthread_cond_broadcast (&a->cv);
+  while (a->head - a->tail >= ASYNC_SLOTS)
+    pthread_cond_wait (&a->cv, &a->mu);
+  pthread_mutex_unlock (&a->mu);
+  a->fill = 0;
+}
+
+/* Let the thread hash everything given so far, and end it. */
+static void
+async_stop (struct async *a)
+{
+  if (a->fill)
+    async_publish (a);
+  pthread_mutex_lock (&a->mu);
+  a->done = true;
+  pthread_cond_broadcast (&a->cv);
+  pthread_mutex_unlock (&a->mu);
+  pthread_join (a->thread, NULL);
+  for (size_t i = 0; i < ASYNC_SLOTS; i++)
+    free (a->slot[i]);
+  pthread_mutex_destroy (&a->mu);
+  pthread_cond_destroy (&a->cv);
+  free (a);
+}
+
 void
 mk_digest_add (struct mk_digest *d, const void *buf, size_t len)
 {
-  if (len && EVP_DigestUpdate (d->ctx, buf, len) != 1)
-    abort ();
+  struct async *a = d->async;
+  const char *p = buf;
+
+  if (a == NULL)
+    {
+      if (len && EVP_DigestUpdate (d->ctx, buf, len) != 1)
+        abort ();
+      return;
+    }
+  while (len > 0)
+    {
+      size_t n = ASYNC_SLOT - a->fill < len ? ASYNC_SLOT - a->fill : len;
+      memcpy (a->slot[a->head % ASYNC_SLOTS] + a->fill, p, n);
+      a->fill += n;
+      p += n;
+      len -= n;
+      if (a->fill == ASYNC_SLOT)
+        async_publish (a);
+    }
 }
 
 char *
@@ -68,6 +181,11 @@ mk_digest_finish (struct mk_digest *d)
   unsigned char bin[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   char *hex;
+  if (d->async)
+    {
+      async_stop (d->async);
+      d->async = NULL;
+    }
   if (EVP_DigestFinal_ex (d->ctx, bin, &len) != 1)
     abort ();
   hex = xmalloc ((size_t) len * 2 + 1);
@@ -83,6 +201,8 @@ mk_digest_free (struct mk_digest *d)
 {
   if (d == NULL)
     return;
+  if (d->async)
+    async_stop (d->async);
   EVP_MD_CTX_free (d->ctx);
   free (d);
 }

@@ -11,6 +11,10 @@ struct mk_digest;
 /* algo: "sha256", "sha512", "sha1", "md5" (repomd names; "sha" = sha1).
  * Returns NULL for an unknown name. */
 struct mk_digest *mk_digest_new (const char *algo);
+/* The same, hashed by a thread of its own while the caller goes on
+ * (mk_digest_add copies the bytes): pack.c hashes the tar while it reads
+ * files and libarchive formats.  At most 4 MiB are in flight. */
+struct mk_digest *mk_digest_new_async (const char *algo);
 void mk_digest_add (struct mk_digest *d, const void *buf, size_t len);
 /* Finish and free d; returns the lowercase hex digest (caller frees). */
 char *mk_digest_finish (struct mk_digest *d);

@@ -269,7 +269,7 @@ mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
   if (fd < 0)
     return -1;
   s.fd = fd;
-  s.digest = mk_digest_new ("sha256");
+  s.digest = mk_digest_new_async ("sha256");
   a = open_archive (output, &s, err);
   if (a == NULL || write_entries (a, &s, t, rootfd, sde, res, err) < 0)
     goto fail;

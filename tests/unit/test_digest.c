@@ -187,9 +187,44 @@ test_unknown (void)
   ok (mk_digest_new ("SHA-256") == NULL, "\"SHA-256\" is not a repomd name");
 }
 
+/* The threaded digest equals the plain one for sizes around its 1 MiB
+ * slots and its 4 slots in flight, fed in odd pieces. */
+static void
+test_async (void)
+{
+  static const size_t sizes[] = { 0, 1, 1048575, 1048576, 1048577,
+                                  4194304, 4194305, 9000001 };
+  size_t max = 9000001;
+  unsigned char *buf = malloc (max);
+  for (size_t i = 0; i < max; i++)
+    buf[i] = (unsigned char) (i * 2654435761u >> 13);
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+    {
+      struct mk_digest *d = mk_digest_new_async ("sha256");
+      char *want = digest_buf ("sha256", buf, sizes[k]);
+      char *got;
+      for (size_t off = 0, step = 1; off < sizes[k]; off += step, step = step * 3 + 7)
+        mk_digest_add (d, buf + off, step < sizes[k] - off ? step : sizes[k] - off);
+      got = mk_digest_finish (d);
+      ok (strcmp (got, want) == 0, "async sha256 of %zu bytes equals the plain one",
+          sizes[k]);
+      free (got);
+      free (want);
+    }
+  {
+    struct mk_digest *d = mk_digest_new_async ("sha256");
+    mk_digest_add (d, buf, 3000000);
+    mk_digest_free (d); /* freeing unfinished stops the thread */
+    ok (1, "an unfinished async digest can be freed");
+  }
+  ok (mk_digest_new_async ("nope") == NULL, "async: unknown algorithm gives NULL");
+  free (buf);
+}
+
 int
 main (void)
 {
+  test_async ();
   test_vectors ();
   test_incremental ();
   test_files ();
