@@ -427,14 +427,16 @@ exec_runner (char **argv, int out_fd)
   _exit (MK_EXIT_RUNNER);
 }
 
-/* Read the runner's output (kept up to OUTPUT_MAX) until it exits or the
- * time runs out. */
+/* Read the runner's output until it exits or the time runs out; the first
+ * OUTPUT_MAX bytes are kept, the rest is read and dropped (a script must
+ * never block on a full pipe). */
 static int
 collect (pid_t pid, int fd, int timeout, char **out, size_t *len)
 {
-  size_t cap = 4096, n = 0;
-  char *buf = xmalloc (cap);
+  char *buf = xmalloc (OUTPUT_MAX + 1);
+  char chunk[4096];
   time_t deadline = time (NULL) + timeout;
+  size_t n = 0;
   int status = 0;
 
   for (;;)
@@ -447,15 +449,18 @@ collect (pid_t pid, int fd, int timeout, char **out, size_t *len)
           kill (pid, SIGKILL);
           break;
         }
-      if (n + 4096 > cap && cap < OUTPUT_MAX + 4096)
-        buf = xrealloc (buf, cap *= 2);
-      k = read (fd, buf + n, n + 4096 <= cap ? 4096 : 0);
+      k = read (fd, chunk, sizeof chunk);
       if (k < 0 && errno == EINTR)
         continue;
       if (k <= 0)
         break;
-      if (n + (size_t) k <= OUTPUT_MAX)
-        n += (size_t) k;
+      if (n < OUTPUT_MAX)
+        {
+          size_t take = (size_t) k < OUTPUT_MAX - n ? (size_t) k
+                                                     : OUTPUT_MAX - n;
+          memcpy (buf + n, chunk, take);
+          n += take;
+        }
     }
   TEMP_FAILURE_RETRY (waitpid (pid, &status, 0));
   buf[n] = '\0';

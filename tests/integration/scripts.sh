@@ -155,11 +155,12 @@ spec scr-ok '%install' 'mkdir -p %{buildroot}/etc' \
   '%posttrans' 'echo "posttrans $1" > /etc/scr-posttrans.txt'
 spec scr-badpost '%files' '%post' 'echo "about to fail" >&2; exit 3'
 spec scr-badpre '%files' '%pre' 'echo "pre refuses"; exit 1'
+spec scr-loud '%files' '%post' 'i=0; while [ $i -lt 3000 ]; do echo "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"; i=$((i+1)); done; echo done-loud >/etc/scr-loud.txt'
 build_rpms "$T/repo" "$specs"/*.spec >/dev/null 2>"$T/rpmbuild.err"
 createrepo_c -q "$T/repo" >/dev/null 2>&1
 ok $? "crafted scriptlet packages built"
 
-recipe "$T/ok.conf" ok "scr-ok scr-badpost" "scriptlets = run"
+recipe "$T/ok.conf" ok "scr-ok scr-badpost scr-loud" "scriptlets = run"
 "$MKBASE" "$T/ok.conf" -o "$out/ok.tar" >/dev/null 2>"$T/ok.err"
 ok $? "a failing %post is not fatal (as in rpm)"
 grep -q "scr-badpost-1-1.noarch: %post scriptlet failed with exit status 3" "$T/ok.err"
@@ -171,6 +172,11 @@ grep -q '^scr-ok-1-1.noarch %pretrans (<lua>): skipped: Lua' "$out/ok.scripts"
 ok $? "a Lua scriptlet is reported as skipped"
 grep -q '^    | pre says hello$' "$out/ok.scripts"
 ok $? "a scriptlet's output is in the report"
+is "$(tar -xOf "$out/ok.tar" ./etc/scr-loud.txt 2>/dev/null)" done-loud \
+  "a scriptlet writing 300 kB of output runs to its end (nothing blocks on the pipe)"
+loud=$(grep -c '^    | 0123' "$out/ok.scripts")
+[ "$loud" -gt 100 ] && [ "$loud" -lt 3000 ]
+ok $? "and the report keeps the first 64 KiB of it ($loud of 3000 lines)"
 order=$(grep -o '^scr-ok-1-1.noarch %[a-z]*' "$out/ok.scripts" | awk '{print $2}' | tr '\n' ' ')
 is "$order" "%pretrans %pre %post %posttrans " "scr-ok's scriptlets ran in rpm's order"
 for f in pre post posttrans; do
