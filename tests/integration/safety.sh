@@ -90,13 +90,16 @@ sed -e "s|^baseurl = .*|baseurl = $BOOKWORM|" -e "s|^profile = .*|profile = $TOP
 # Delays as fractions of how long this build takes here, so the signal
 # lands during resolution/unpacking and during unpacking/packing on a fast
 # machine and a slow one alike.
+# The unpacked cache is off here: a build that takes its packages from the
+# cache would be over before the later delays.
+export MKBASE_UNPACK_CACHE=0
 start=$(date +%s%N)
 TMPDIR=$T/intr-staging "$MKBASE" -q "$T/intr.conf" -o "$out/probe.tar" >/dev/null 2>&1
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 rm -f "$out"/probe.*
 diag "a build takes ${took} ms here"
 for sig in INT TERM; do
-  for delay in $(awk -v t="$took" 'BEGIN { printf "%.3f %.3f", t * 0.15 / 1000, t * 0.6 / 1000 }'); do
+  for delay in $(awk -v t="$took" 'BEGIN { printf "%.3f %.3f", t * 0.15 / 1000, t * 0.5 / 1000 }'); do
     TMPDIR=$T/intr-staging "$MKBASE" -q "$T/intr.conf" -o "$out/img.tar" >/dev/null 2>"$T/intr.err" &
     pid=$!
     sleep "$delay"
@@ -115,6 +118,8 @@ for sig in INT TERM; do
     ok $? "SIG$sig after ${delay}s: previous output intact, no temporary file, no staging tree"
   done
 done
+
+unset MKBASE_UNPACK_CACHE
 
 # --- repository trust: metadata and package checksums ---------------------------
 cp -r "$T/repo" "$T/repo-swap"
