@@ -22,6 +22,7 @@
 #include <grp.h>
 
 #include "digest.h"
+#include "listing.h"
 #include "recipe.h"
 #include "util.h"
 
@@ -43,27 +44,6 @@ open_tar (const char *path, mk_error_t *err)
       return NULL;
     }
   return a;
-}
-
-static int
-data_digest (struct archive *a, const char *path, char **hex,
-             mk_error_t *err)
-{
-  struct mk_digest *d = mk_digest_new ("sha256");
-  const void *buf;
-  size_t len;
-  la_int64_t off;
-  int r;
-  while ((r = archive_read_data_block (a, &buf, &len, &off)) == ARCHIVE_OK)
-    mk_digest_add (d, buf, len);
-  if (r != ARCHIVE_EOF)
-    {
-      mk_digest_free (d);
-      return mk_make_error (err, 0, "read `%s`: %s", path,
-                            archive_error_string (a));
-    }
-  *hex = mk_digest_finish (d);
-  return 0;
 }
 
 /* All xattrs as one "name=hexvalue;..." string, in archive order. */
@@ -166,8 +146,8 @@ compare_step (struct archive *x, struct archive *y, const char *a,
                               archive_entry_pathname (ey)),
            1;
   field = entry_diff (ex, ey);
-  if (field == NULL && (data_digest (x, a, &dx, err) < 0
-                        || data_digest (y, b, &dy, err) < 0))
+  if (field == NULL && (mk_listing_data_digest (x, a, &dx, err) < 0
+                        || mk_listing_data_digest (y, b, &dy, err) < 0))
     return -1;
   if (field == NULL && strcmp (dx, dy) != 0)
     field = xstrdup ("content");

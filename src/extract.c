@@ -136,8 +136,7 @@ copy_file_at (int from_dir, const char *from, int to_dir, const char *to)
   cleanup_close int in = TEMP_FAILURE_RETRY (
       openat (from_dir, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   cleanup_close int out = -1;
-  char buf[1 << 15];
-  ssize_t k;
+  mk_error_t err = NULL;
 
   if (in < 0)
     return -1;
@@ -146,10 +145,12 @@ copy_file_at (int from_dir, const char *from, int to_dir, const char *to)
                                     0600));
   if (out < 0)
     return -1;
-  while ((k = TEMP_FAILURE_RETRY (read (in, buf, sizeof buf))) > 0)
-    if (write (out, buf, (size_t) k) != k)
+  if (mk_copy_fd (in, out, NULL, &err, to) < 0)
+    {
+      mk_error_release (&err); /* best effort: no cache entry */
       return -1;
-  return k < 0 ? -1 : 0;
+    }
+  return 0;
 }
 
 /* Keep what a job extracted in the unpacked cache: hardlinks of the

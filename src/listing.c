@@ -39,9 +39,9 @@ normalize_name (const char *name)
   return xasprintf ("/%.*s", (int) len, name);
 }
 
-static int
-content_digest (struct archive *a, const char *tar, char **hex,
-                mk_error_t *err)
+int
+mk_listing_data_digest (struct archive *a, const char *tar, char **hex,
+                        mk_error_t *err)
 {
   struct mk_digest *d = mk_digest_new ("sha256");
   const void *buf;
@@ -104,7 +104,7 @@ add_entry (struct archive *a, struct archive_entry *ae, const char *tar,
     e->rdev = (uint64_t) archive_entry_rdev (ae);
   read_caps (ae, e);
   if (digests && S_ISREG (e->mode) && !hl)
-    return content_digest (a, tar, &e->sha256, err);
+    return mk_listing_data_digest (a, tar, &e->sha256, err);
   return 0;
 }
 

@@ -40,6 +40,12 @@ int mk_listing_read (const char *path, bool digests, struct mk_listing **out,
                      mk_error_t *err);
 void mk_listing_free (struct mk_listing *l);
 
+/* The sha256 of the current entry's data, read to its end, for the other
+ * archive readers (compare.c); tar names the archive in errors. */
+struct archive;
+int mk_listing_data_digest (struct archive *a, const char *tar, char **hex,
+                            mk_error_t *err);
+
 /* A file to copy out of the tar while it is listed: the regular file whose
  * name is exactly path ("/etc/passwd"; no link is followed) goes to fd,
  * at most max bytes (more is an error).  found says whether it was there;

@@ -468,10 +468,7 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
       return 0;
     }
   if (strcmp (key, "rpmdb") == 0)
-    {
-      r->rpmdb_line = ctx->line;
-      return parse_rpmdb (ctx, v, &r->rpmdb, err);
-    }
+    return parse_rpmdb (ctx, v, &r->rpmdb, err);
   if (strcmp (key, "allow_broken") == 0)
     return add_allow_broken (ctx, r, v, err);
   return image_key_repro (ctx, r, key, v, err);

@@ -91,7 +91,6 @@ struct mk_recipe
   bool scriptlets;       /* `scriptlets = run` */
   int rpmdb;             /* MK_RPMDB_*, -1 until resolved: recipe, else
                             profile, else sqlite */
-  int rpmdb_line;
   char **allow_broken;   /* globs the image check accepts (check.h) */
 };
 

@@ -626,21 +626,6 @@ mk_rpm_open_header (const char *path, const struct mk_rpm_keyring *keys,
   return open_package (path, keys, false, out, err);
 }
 
-/* The payload digest the header states ("" when none): what an unpacked
- * copy of the package is checked against. */
-const char *
-mk_rpm_payload_digest (const struct mk_rpm *p)
-{
-  struct rpmtd_s td;
-  const char *s = NULL;
-  if (headerGet (p->h, RPMTAG_PAYLOADDIGEST, &td, HEADERGET_MINMEM))
-    {
-      s = rpmtdNextString (&td);
-      rpmtdFreeData (&td);
-    }
-  return s ? s : "";
-}
-
 void
 mk_rpm_close (struct mk_rpm *p)
 {

@@ -76,8 +76,6 @@ const char *mk_rpm_evr (const struct mk_rpm *p);   /* [E:]V-R */
 const char *mk_rpm_arch (const struct mk_rpm *p);
 const char *mk_rpm_nevra (const struct mk_rpm *p); /* N-[E:]V-R.A */
 uint32_t mk_rpm_buildtime (const struct mk_rpm *p);
-/* The payload digest the header states, hex; "" when it states none. */
-const char *mk_rpm_payload_digest (const struct mk_rpm *p);
 size_t mk_rpm_file_count (const struct mk_rpm *p);
 const struct mk_rpm_file *mk_rpm_file (const struct mk_rpm *p, size_t i);
 

@@ -471,7 +471,6 @@ copy_content (struct mk_unpacker *u, const char *canon, int dirfd,
   cleanup_close int in = TEMP_FAILURE_RETRY (
       openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   cleanup_close int out = -1;
-  cleanup_free char *buf = NULL;
 
   if (in < 0)
     return errno == ENOENT ? 0
@@ -479,17 +478,7 @@ copy_content (struct mk_unpacker *u, const char *canon, int dirfd,
   out = mk_at_open (u->rootfd, canon, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (out < 0)
     return mk_make_error (err, errno, "staging: open `%s`", canon);
-  buf = xmalloc (1 << 16);
-  for (;;)
-    {
-      ssize_t k = TEMP_FAILURE_RETRY (read (in, buf, 1 << 16));
-      if (k < 0)
-        return mk_make_error (err, errno, "read `%s`", name);
-      if (k == 0)
-        return 0;
-      if (mk_write_all (out, buf, (size_t) k, err, canon) < 0)
-        return -1;
-    }
+  return mk_copy_fd (in, out, NULL, err, canon);
 }
 
 /* Put one file's content in place: a scratch file is renamed over the
@@ -646,7 +635,6 @@ mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
   cleanup_free char *norm = mk_tree_normalize (path);
   cleanup_free char *parent = NULL, *cparent = NULL, *canon = NULL;
   cleanup_close int pfd = -1, fd = -1;
-  cleanup_free char *buf = xmalloc (1 << 16);
   struct mk_entry *e;
   const char *base;
   uint64_t size = 0;
@@ -669,17 +657,8 @@ mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
                                    0600));
   if (fd < 0)
     return mk_make_error (err, errno, "staging: create `%s`", canon);
-  for (;;)
-    {
-      ssize_t n = TEMP_FAILURE_RETRY (read (src_fd, buf, 1 << 16));
-      if (n < 0)
-        return mk_make_error (err, errno, "read the content of `%s`", canon);
-      if (n == 0)
-        break;
-      if (mk_write_all (fd, buf, (size_t) n, err, canon) < 0)
-        return -1;
-      size += (uint64_t) n;
-    }
+  if (mk_copy_fd (src_fd, fd, &size, err, canon) < 0)
+    return -1;
   e = mk_tree_lookup (u->tree, canon);
   if (e == NULL)
     e = mk_tree_add (u->tree, canon);

@@ -186,6 +186,28 @@ mk_write_all (int fd, const void *buf, size_t len, mk_error_t *err,
 }
 
 int
+mk_copy_fd (int in, int out, uint64_t *copied, mk_error_t *err,
+            const char *what)
+{
+  char buf[1 << 16];
+  uint64_t total = 0;
+  for (;;)
+    {
+      ssize_t k = TEMP_FAILURE_RETRY (read (in, buf, sizeof buf));
+      if (k < 0)
+        return mk_make_error (err, errno, "read the content of `%s`", what);
+      if (k == 0)
+        break;
+      if (mk_write_all (out, buf, (size_t) k, err, what) < 0)
+        return -1;
+      total += (uint64_t) k;
+    }
+  if (copied)
+    *copied = total;
+  return 0;
+}
+
+int
 mk_read_fd (int fd, size_t max, char **out, size_t *len, mk_error_t *err,
             const char *what)
 {

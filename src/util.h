@@ -118,6 +118,10 @@ const char *mk_human_size (uint64_t n, char buf[32]);
 bool mk_str_has_suffix (const char *s, const char *suffix);
 
 /* Write all of buf, retrying on EINTR and short writes. */
+/* Copy the rest of in to out; *copied (when not NULL) is the byte count.
+ * what names the content in errors. */
+int mk_copy_fd (int in, int out, uint64_t *copied, mk_error_t *err,
+                const char *what);
 int mk_write_all (int fd, const void *buf, size_t len, mk_error_t *err,
                   const char *what);
 
