@@ -53,6 +53,7 @@ struct build
   char **sha256;       /* of each package file, by index */
   char *output;
   char *staging;
+  struct mk_pkgdb_job *pkgdb; /* the rpm database, made while we pack */
   int rootfd;
   struct mk_tree *tree;
   struct mk_unpacker *unpacker;
@@ -205,7 +206,8 @@ extract_job (struct build *b, size_t i)
                                   .checksum_type = p->checksum_type,
                                   .checksum = p->checksum,
                                   .keys = package_keys (b, p),
-                                  .cache_key = sha256 ? p->checksum : NULL };
+                                  .cache_key = sha256 ? p->checksum : NULL,
+                                  .cost = p->download_size + p->install_size };
 }
 
 /* One package, opened and read completely here (MKBASE_JOBS=1, or one
@@ -348,6 +350,7 @@ make_staging (struct build *b, mk_error_t *err)
 static void
 build_cleanup (struct build *b)
 {
+  mk_pkgdb_job_free (b->pkgdb);
   if (b->rootfd >= 0)
     close (b->rootfd);
   if (b->staging && !b->opts->keep_staging)
@@ -644,8 +647,10 @@ run_scriptlets (struct build *b, mk_error_t *err)
                             &b->scripts_report, err);
 }
 
+/* Starts the package database; a sqlite one is made in the background
+ * and put in the tree when the tar reaches it (fill_pkgdb). */
 static int
-write_pkgdb (struct build *b, mk_error_t *err)
+start_pkgdb (struct build *b, mk_error_t *err)
 {
   cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (b->pkgs->n + 1,
                                                   sizeof *pk);
@@ -653,8 +658,15 @@ write_pkgdb (struct build *b, mk_error_t *err)
     pk[i] = (struct mk_pkgdb_pkg){ .path = b->pkgs->pkgs[i].path,
                                    .head = b->meta[i].manifest_head,
                                    .tail = b->meta[i].manifest_tail };
-  return mk_pkgdb_write (b->unpacker, b->recipe->rpmdb, pk, b->pkgs->n,
-                         b->sde, b->opts->staging_parent, err);
+  return mk_pkgdb_start (b->unpacker, b->recipe->rpmdb, pk, b->pkgs->n,
+                         b->sde, b->opts->staging_parent, &b->pkgdb, err);
+}
+
+static int
+fill_pkgdb (struct mk_entry *e, void *arg, mk_error_t *err)
+{
+  struct build *b = arg;
+  return mk_pkgdb_finish (b->pkgdb, e, err);
 }
 
 /* The image check (check.h): a profile that removed what a program needs
@@ -701,7 +713,7 @@ run_pipeline (struct build *b, mk_error_t *err)
   b->tree = mk_tree_new ();
   if (make_staging (b, err) < 0 || unpack_all (b, err) < 0
       || source_date_epoch (b, &b->sde, err) < 0
-      || run_scriptlets (b, err) < 0 || write_pkgdb (b, err) < 0
+      || run_scriptlets (b, err) < 0 || start_pkgdb (b, err) < 0
       || mk_tree_map_owners (b->tree, b->rootfd, err) < 0)
     return -1;
   sde = b->sde;
@@ -713,7 +725,8 @@ run_pipeline (struct build *b, mk_error_t *err)
     return -1;
   b->t_phase[PH_PRUNE] = now () - t;
   t = now ();
-  if (mk_pack_write (b->tree, b->rootfd, b->output, sde, &res, err) < 0
+  if (mk_pack_write (b->tree, b->rootfd, b->output, sde,
+                     &(struct mk_pack_fill){ fill_pkgdb, b }, &res, err) < 0
       || write_side_outputs (b, &res, sde, err) < 0)
     goto done;
   b->t_phase[PH_PACK] = now () - t;

@@ -264,27 +264,48 @@ worker (struct mk_extractor *x, int jobfd, int resfd)
           snprintf (r.sha256, sizeof r.sha256, "%s", sha);
           r.cached = e == 1;
         }
+      /* A failed job does not stop the worker: the unpacker reports the
+       * first failure in install order, and with the costliest first
+       * that package may still be in the queue. */
       if (write (resfd, &r, sizeof r) != (ssize_t) sizeof r)
         _exit (MK_EXIT_FAILURE);
-      if (r.exit_code)
-        break; /* the build stops at the first failure anyway */
     }
   _exit (0);
+}
+
+/* The queue's order: costliest first (longest processing time first, the
+ * classic rule for keeping every worker busy to the end); ties in install
+ * order.  The unpacker still takes the results in install order. */
+static const struct mk_extract_job *sort_jobs;
+
+static int
+by_cost (const void *a, const void *b)
+{
+  uint32_t i = *(const uint32_t *) a, j = *(const uint32_t *) b;
+  if (sort_jobs[i].cost != sort_jobs[j].cost)
+    return sort_jobs[i].cost > sort_jobs[j].cost ? -1 : 1;
+  return i < j ? -1 : i > j;
 }
 
 /* All job numbers go into the pipe at once, so workers never wait for
  * the parent; the pipe is grown to hold them. */
 static int
-queue_jobs (int fds[2], size_t n, mk_error_t *err)
+queue_jobs (int fds[2], const struct mk_extract_job *jobs, size_t n,
+            mk_error_t *err)
 {
   size_t want = n * sizeof (uint32_t);
+  cleanup_free uint32_t *order = xcalloc (n + 1, sizeof *order);
+
+  for (uint32_t i = 0; i < n; i++)
+    order[i] = i;
+  sort_jobs = jobs;
+  qsort (order, n, sizeof *order, by_cost);
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return mk_make_error (err, errno, "pipe");
   if (want > 65536 && fcntl (fds[1], F_SETPIPE_SZ, (int) want) < 0)
     return mk_make_error (err, errno, "pipe of %zu jobs", n);
-  for (uint32_t i = 0; i < n; i++)
-    if (write (fds[1], &i, sizeof i) != (ssize_t) sizeof i)
-      return mk_make_error (err, errno, "queue jobs");
+  if (mk_write_all (fds[1], order, want, err, "queue jobs") < 0)
+    return -1;
   close (fds[1]);
   fds[1] = -1;
   return 0;
@@ -339,7 +360,7 @@ mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
       mk_make_error (err, errno, "open `%s`", x->scratch);
       goto done;
     }
-  if (queue_jobs (jobs_pipe, n, err) < 0)
+  if (queue_jobs (jobs_pipe, jobs, n, err) < 0)
     goto done;
   if (pipe2 (res_pipe, O_CLOEXEC) < 0)
     {

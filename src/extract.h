@@ -3,6 +3,7 @@
 #define MK_EXTRACT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "rpm.h"
@@ -17,6 +18,7 @@ struct mk_extract_job
   const struct mk_rpm_keyring *keys; /* gpgcheck, or NULL */
   const char *cache_key;     /* the repository's sha256 of the file: the
                                 unpacked cache's key; NULL: not cached */
+  uint64_t cost;             /* expected work (bytes), for the queue order */
 };
 
 /* Where a job's contents are, for the unpacker (unpack.h): file index
@@ -37,10 +39,12 @@ struct mk_extractor;
 int mk_extract_check_file (const struct mk_extract_job *j, char **sha256,
                            mk_error_t *err);
 
-/* Start `workers` processes that take the jobs in order, check each file
- * against the repository's checksum, open it with mk_rpm_open (header,
- * signature and payload digests) and write every payload entry's content,
- * checked against its file digest, to <scratch>/<job>.<file index>.  The
+/* Start `workers` processes that take the jobs (costliest first, so one
+ * large package late in install order does not finish alone), check each
+ * file against the repository's checksum, open it with mk_rpm_open
+ * (header, signature and payload digests) and write every payload entry's
+ * content, checked against its file digest, to <scratch>/<job>.<file
+ * index>.  The
  * scratch directory is made under scratch_parent, which should be the
  * staging tree's filesystem (the unpacker renames the files into place).
  * jobs must stay valid until mk_extractor_free. */

@@ -180,9 +180,22 @@ fill_entry (struct archive_entry *ae, const struct mk_entry *e, int64_t sde,
 }
 
 static int
+fill_pending (struct mk_entry *e, const struct mk_pack_fill *fill,
+              mk_error_t *err)
+{
+  if (fill == NULL)
+    return mk_make_error (err, 0, "`%s`: content never made", e->path);
+  if (fill->fn (e, fill->arg, err) < 0)
+    return -1;
+  if (e->flags & MK_ENTRY_PENDING)
+    return mk_make_error (err, 0, "`%s`: content never made", e->path);
+  return 0;
+}
+
+static int
 write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
-               int rootfd, int64_t sde, struct mk_pack_result *res,
-               mk_error_t *err)
+               int rootfd, int64_t sde, const struct mk_pack_fill *fill,
+               struct mk_pack_result *res, mk_error_t *err)
 {
   size_t n;
   cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
@@ -198,6 +211,8 @@ write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
       if (mk_check_interrupt (err) < 0)
         goto done;
       mk_progress ("pack", i, n);
+      if ((e->flags & MK_ENTRY_PENDING) && fill_pending (e, fill, err) < 0)
+        goto done;
       if (e->inode && S_ISREG (e->mode))
         {
           if (first[e->inode])
@@ -258,7 +273,8 @@ open_archive (const char *output, struct sink *s, mk_error_t *err)
 
 int
 mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
-               int64_t sde, struct mk_pack_result *res, mk_error_t *err)
+               int64_t sde, const struct mk_pack_fill *fill,
+               struct mk_pack_result *res, mk_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   struct sink s = { .path = output };
@@ -271,7 +287,7 @@ mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
   s.fd = fd;
   s.digest = mk_digest_new_async ("sha256");
   a = open_archive (output, &s, err);
-  if (a == NULL || write_entries (a, &s, t, rootfd, sde, res, err) < 0)
+  if (a == NULL || write_entries (a, &s, t, rootfd, sde, fill, res, err) < 0)
     goto fail;
   if (archive_write_close (a) != ARCHIVE_OK)
     {

@@ -14,10 +14,20 @@ struct mk_pack_result
   uint64_t bytes;    /* regular-file content */
 };
 
+/* Gives a MK_ENTRY_PENDING entry its content and size in the staging
+ * tree, just before its tar header is written. */
+struct mk_pack_fill
+{
+  int (*fn) (struct mk_entry *e, void *arg, mk_error_t *err);
+  void *arg;
+};
+
 /* Write the manifest as a tar to `output` (atomically: temp name, fsync,
  * rename).  .tar.gz/.tgz, .tar.zst and .tar.xz compress with pinned,
- * timestamp-free settings.  mtimes are clamped to sde. */
+ * timestamp-free settings.  mtimes are clamped to sde.  fill may be NULL
+ * when no entry is pending. */
 int mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
-                   int64_t sde, struct mk_pack_result *res, mk_error_t *err);
+                   int64_t sde, const struct mk_pack_fill *fill,
+                   struct mk_pack_result *res, mk_error_t *err);
 
 #endif

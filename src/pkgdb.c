@@ -1,11 +1,13 @@
 /* pkgdb.c: the package database the image carries, so that `rpm -qa`, dnf
  * and vulnerability scanners know what is installed.
  *
- * sqlite (the default): rpm.c runs librpm's own --justdb transaction over
- * the packages in install order, into an empty private directory, never
- * the staging tree (librpm writes by path and chroots); sqlite.c turns the
- * result into one reproducible file, which is then copied into the tree
- * through the unpacker like any other file.  rpm >= 4.16 reads it (EL9,
+ * sqlite (the default): a child process runs librpm's own --justdb
+ * transaction (rpm.c) over the packages in install order, into an empty
+ * private directory, never the staging tree (librpm writes by path and
+ * chroots), and sqlite.c turns the result into one reproducible file.
+ * The parent goes on meanwhile (owners, pruning, the image check, most of
+ * the tar) and copies the file into the tree through the unpacker when
+ * the tar reaches it.  rpm >= 4.16 reads it (EL9,
  * Fedora 33 and later); older rpm reads only Berkeley DB.
  *
  * manifest: the plain-text list Azure Linux's distroless images carry
@@ -18,8 +20,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "recipe.h"
@@ -27,37 +33,162 @@
 #include "sqlite.h"
 #include "util.h"
 
-static int
-put_from_path (struct mk_unpacker *u, const char *image_path,
-               const char *src, int64_t sde, mk_error_t *err)
+struct mk_pkgdb_job
 {
-  cleanup_close int fd = open (src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return mk_make_error (err, errno, "open `%s`", src);
-  return mk_unpacker_put_file (u, image_path, 0644, fd, sde, err);
+  struct mk_unpacker *u;
+  pid_t pid;  /* 0 once reaped */
+  int fd;     /* the child's error text; EOF when it exits */
+  char *dir;  /* the private directory librpm writes in */
+  int64_t sde;
+};
+
+/* The child: librpm's transaction, then sqlite's normalisation, so the
+ * parent only copies a finished file.  The error text goes to fd. */
+static void __attribute__ ((noreturn))
+sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
+              int64_t sde, int fd)
+{
+  cleanup_free char **paths = xcalloc (n + 1, sizeof *paths);
+  cleanup_free char *db = xasprintf ("%s%s/rpmdb.sqlite", dir,
+                                     MK_PKGDB_SQLITE_DIR);
+  char why[1024] = "";
+  mk_error_t err = NULL;
+
+  /* Test-only (tests/integration/scripts.sh): a child that dies without
+   * a word, as one killed by the OOM killer would. */
+  if (getenv ("MKBASE_TEST_RPMDB_DIES"))
+    raise (SIGKILL);
+  for (size_t i = 0; i < n; i++)
+    paths[i] = (char *) pkgs[i].path;
+  if (mk_rpm_db_create (paths, n, dir, MK_PKGDB_SQLITE_DIR, sde, why,
+                        sizeof why) == 0
+      && mk_sqlite_normalize (db, &err) == 0)
+    _exit (0);
+  if (err)
+    snprintf (why, sizeof why, "%s", err->msg);
+  if (write (fd, why, strlen (why))) {}
+  _exit (1);
 }
 
 static int
-write_sqlite (struct mk_unpacker *u, const struct mk_pkgdb_pkg *pkgs,
-              size_t n, int64_t sde, const char *tmp_parent, mk_error_t *err)
+start_sqlite (struct mk_pkgdb_job *j, const struct mk_pkgdb_pkg *pkgs,
+              size_t n, const char *tmp_parent, mk_error_t *err)
 {
-  cleanup_free char *dir = NULL;
-  cleanup_free char *db = NULL;
-  cleanup_free char **paths = xcalloc (n + 1, sizeof *paths);
-  int r;
+  int pfd[2];
+  cleanup_close int empty = memfd_create ("rpmdb.sqlite", MFD_CLOEXEC);
+  struct mk_entry *e;
 
-  for (size_t i = 0; i < n; i++)
-    paths[i] = (char *) pkgs[i].path;
-  if (mk_mkdtemp (tmp_parent, "mkbase-rpmdb", &dir, err) < 0)
+  if (empty < 0)
+    return mk_make_error (err, errno, "memfd_create");
+  if (mk_mkdtemp (tmp_parent, "mkbase-rpmdb", &j->dir, err) < 0)
     return -1;
-  db = xasprintf ("%s%s/rpmdb.sqlite", dir, MK_PKGDB_SQLITE_DIR);
-  r = mk_rpm_db_write (paths, n, dir, MK_PKGDB_SQLITE_DIR, sde, err);
-  if (r == 0)
-    r = mk_sqlite_normalize (db, err);
-  if (r == 0)
-    r = put_from_path (u, MK_PKGDB_SQLITE_DIR "/rpmdb.sqlite", db, sde, err);
-  mk_at_rmtree (AT_FDCWD, dir);
-  return r;
+  if (pipe2 (pfd, O_CLOEXEC) < 0)
+    return mk_make_error (err, errno, "pipe");
+  fflush (NULL);
+  j->pid = fork ();
+  if (j->pid < 0)
+    {
+      j->pid = 0;
+      close (pfd[0]);
+      close (pfd[1]);
+      return mk_make_error (err, errno, "fork");
+    }
+  if (j->pid == 0)
+    {
+      close (pfd[0]);
+      sqlite_child (pkgs, n, j->dir, j->sde, pfd[1]);
+    }
+  close (pfd[1]);
+  j->fd = pfd[0];
+  if (mk_unpacker_put_file (j->u, MK_PKGDB_SQLITE_DIR "/rpmdb.sqlite", 0644,
+                            empty, j->sde, &e, err) < 0)
+    return -1;
+  e->flags |= MK_ENTRY_PENDING;
+  return 0;
+}
+
+/* The child's error text, once it has exited; SIGINT/SIGTERM stop the
+ * wait (poll, unlike read, is not restarted after our handlers). */
+static int
+wait_child (struct mk_pkgdb_job *j, mk_error_t *err)
+{
+  char why[1024];
+  size_t got = 0;
+  int status = 0;
+
+  for (;;)
+    {
+      struct pollfd pf = { .fd = j->fd, .events = POLLIN };
+      ssize_t k;
+      if (poll (&pf, 1, -1) < 0)
+        {
+          if (errno != EINTR)
+            return mk_make_error (err, errno, "rpm database: poll");
+          if (mk_check_interrupt (err) < 0)
+            return -1;
+          continue;
+        }
+      k = TEMP_FAILURE_RETRY (read (j->fd, why + got, sizeof why - 1 - got));
+      if (k <= 0)
+        break;
+      got += (size_t) k;
+    }
+  why[got] = '\0';
+  if (TEMP_FAILURE_RETRY (waitpid (j->pid, &status, 0)) < 0)
+    return mk_make_error (err, errno, "rpm database: wait");
+  j->pid = 0;
+  if (WIFSIGNALED (status))
+    return mk_make_error (err, 0, "rpm database: its process was killed by "
+                          "signal %d", WTERMSIG (status));
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return mk_make_error (err, 0, "rpm database: %s",
+                          why[0] ? why : "librpm failed");
+  return 0;
+}
+
+int
+mk_pkgdb_finish (struct mk_pkgdb_job *j, struct mk_entry *e, mk_error_t *err)
+{
+  cleanup_free char *db = NULL;
+  cleanup_free char *path = NULL;
+  cleanup_close int fd = -1;
+
+  if (j == NULL || j->dir == NULL)
+    return mk_make_error (err, 0, "`%s`: no database is being written",
+                          e->path);
+  if (wait_child (j, err) < 0)
+    return mk_error_wrap (err, "rpmdb = sqlite");
+  db = xasprintf ("%s%s/rpmdb.sqlite", j->dir, MK_PKGDB_SQLITE_DIR);
+  fd = open (db, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return mk_make_error (err, errno, "open `%s`", db);
+  /* e is the placeholder; put_file finds it by its path and fills it in
+   * place (the pointer pack.c holds stays valid). */
+  path = xstrdup (e->path);
+  if (mk_unpacker_put_file (j->u, path, 0644, fd, j->sde, NULL, err) < 0)
+    return mk_error_wrap (err, "rpmdb = sqlite");
+  mk_at_rmtree (AT_FDCWD, j->dir);
+  free (j->dir);
+  j->dir = NULL;
+  return 0;
+}
+
+void
+mk_pkgdb_job_free (struct mk_pkgdb_job *j)
+{
+  if (j == NULL)
+    return;
+  if (j->pid > 0)
+    {
+      kill (j->pid, SIGKILL);
+      TEMP_FAILURE_RETRY (waitpid (j->pid, NULL, 0));
+    }
+  if (j->fd >= 0)
+    close (j->fd);
+  if (j->dir)
+    mk_at_rmtree (AT_FDCWD, j->dir);
+  free (j->dir);
+  free (j);
 }
 
 static int
@@ -76,20 +207,31 @@ write_manifest (struct mk_unpacker *u, const struct mk_pkgdb_pkg *pkgs,
     }
   if (lseek (fd, 0, SEEK_SET) < 0)
     return mk_make_error (err, errno, "package manifest: seek");
-  return mk_unpacker_put_file (u, MK_PKGDB_MANIFEST, 0644, fd, sde, err);
+  return mk_unpacker_put_file (u, MK_PKGDB_MANIFEST, 0644, fd, sde, NULL,
+                               err);
 }
 
 int
-mk_pkgdb_write (struct mk_unpacker *u, int kind,
+mk_pkgdb_start (struct mk_unpacker *u, int kind,
                 const struct mk_pkgdb_pkg *pkgs, size_t n, int64_t sde,
-                const char *tmp_parent, mk_error_t *err)
+                const char *tmp_parent, struct mk_pkgdb_job **job,
+                mk_error_t *err)
 {
+  struct mk_pkgdb_job *j;
+
+  *job = NULL;
   switch (kind)
     {
     case MK_RPMDB_SQLITE:
-      return write_sqlite (u, pkgs, n, sde, tmp_parent, err) < 0
-                 ? mk_error_wrap (err, "rpmdb = sqlite")
-                 : 0;
+      j = xcalloc (1, sizeof *j);
+      *j = (struct mk_pkgdb_job){ .u = u, .fd = -1, .sde = sde };
+      if (start_sqlite (j, pkgs, n, tmp_parent, err) < 0)
+        {
+          mk_pkgdb_job_free (j);
+          return mk_error_wrap (err, "rpmdb = sqlite");
+        }
+      *job = j;
+      return 0;
     case MK_RPMDB_MANIFEST:
       return write_manifest (u, pkgs, n, sde, err);
     case MK_RPMDB_NONE:

@@ -999,14 +999,17 @@ db_problems (rpmts ts, char *why, size_t len)
     snprintf (why, len, "%s", last_log[0] ? last_log : "transaction failed");
 }
 
-static int
-db_child (char *const *paths, size_t n, const char *root, const char *dbpath,
-          int64_t sde, char *why, size_t len)
+int
+mk_rpm_db_create (char *const *paths, size_t n, const char *root,
+                  const char *dbpath, int64_t sde, char *why, size_t len)
 {
   char num[32];
   rpmts ts;
   int rc;
 
+  pthread_once (&rpm_once, rpm_init);
+  if (rpm_init_status != 0)
+    return snprintf (why, len, "librpm: cannot read its configuration"), -1;
   if (db_enter_userns (why, len) < 0)
     return -1;
   /* rpmtsCreate reads SOURCE_DATE_EPOCH for the install time and tid. */
@@ -1048,50 +1051,6 @@ db_child (char *const *paths, size_t n, const char *root, const char *dbpath,
     }
   rpmtsFree (ts);
   return rc == 0 ? 0 : -1;
-}
-
-int
-mk_rpm_db_write (char *const *paths, size_t n, const char *root,
-                 const char *dbpath, int64_t sde, mk_error_t *err)
-{
-  int pfd[2], status = 0;
-  char why[1024] = "";
-  ssize_t got;
-  pid_t pid;
-
-  pthread_once (&rpm_once, rpm_init);
-  if (rpm_init_status != 0)
-    return mk_make_error (err, 0, "librpm: cannot read its configuration");
-  if (pipe2 (pfd, O_CLOEXEC) < 0)
-    return mk_make_error (err, errno, "pipe");
-  fflush (NULL);
-  pid = fork ();
-  if (pid < 0)
-    {
-      close (pfd[0]);
-      close (pfd[1]);
-      return mk_make_error (err, errno, "fork");
-    }
-  if (pid == 0)
-    {
-      close (pfd[0]);
-      if (db_child (paths, n, root, dbpath, sde, why, sizeof why) < 0)
-        {
-          if (write (pfd[1], why, strlen (why))) {}
-          _exit (1);
-        }
-      _exit (0);
-    }
-  close (pfd[1]);
-  got = TEMP_FAILURE_RETRY (read (pfd[0], why, sizeof why - 1));
-  why[got > 0 ? got : 0] = '\0';
-  close (pfd[0]);
-  if (TEMP_FAILURE_RETRY (waitpid (pid, &status, 0)) < 0)
-    return mk_make_error (err, errno, "rpm database: wait");
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return mk_make_error (err, 0, "rpm database: %s",
-                          why[0] ? why : "librpm failed");
-  return 0;
 }
 
 /* --- reading an installed rpm database (mkbase verify) --- */

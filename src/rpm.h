@@ -135,10 +135,11 @@ void mk_rpm_manifest_fields (const struct mk_rpm *p, char **head,
  * this order, to <root><dbpath>/rpmdb.sqlite, through an rpm --justdb
  * transaction: no file is touched besides the database.  root must be an
  * empty private directory (librpm chroots into it; without root a user
- * namespace is made for that).  Install times are sde.  Runs in a child
- * process so librpm's global state (macros, chroot) stays out of ours. */
-int mk_rpm_db_write (char *const *paths, size_t n, const char *root,
-                     const char *dbpath, int64_t sde, mk_error_t *err);
+ * namespace is made for that).  Install times are sde.  Only for a child
+ * process made for it (pkgdb.c): librpm's global state (macros, chroot,
+ * the user namespace) stays there.  On failure, why has librpm's words. */
+int mk_rpm_db_create (char *const *paths, size_t n, const char *root,
+                      const char *dbpath, int64_t sde, char *why, size_t len);
 
 /* --- reading an installed rpm database (mkbase verify) --- */
 

@@ -16,6 +16,9 @@ enum
   MK_ENTRY_IMPLIED = 1 << 8, /* a parent directory no package declared */
   MK_ENTRY_SCRIPTED = 1 << 9, /* made or changed by an install scriptlet;
                                  user/group NULL: uid/gid are numbers */
+  MK_ENTRY_PENDING = 1 << 10, /* content still being made (pkgdb.c): an
+                                 empty placeholder until pack.c's fill
+                                 hook runs */
 };
 
 struct mk_entry

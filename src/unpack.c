@@ -630,7 +630,8 @@ mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err)
  * dated mtime.  A package's file at that path is replaced. */
 int
 mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
-                      int src_fd, int64_t mtime, mk_error_t *err)
+                      int src_fd, int64_t mtime, struct mk_entry **out,
+                      mk_error_t *err)
 {
   cleanup_free char *norm = mk_tree_normalize (path);
   cleanup_free char *parent = NULL, *cparent = NULL, *canon = NULL;
@@ -667,5 +668,7 @@ mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
   *e = (struct mk_entry){ .path = e->path, .mode = S_IFREG | (mode & 07777),
                           .user = xstrdup ("root"), .group = xstrdup ("root"),
                           .size = size, .mtime = mtime, .pkg = -1 };
+  if (out)
+    *out = e;
   return 0;
 }

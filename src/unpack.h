@@ -25,10 +25,11 @@ int mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
                                const struct mk_extracted *w, bool copy,
                                mk_error_t *err);
 /* Put a file mkbase makes itself (content read from src_fd) at path:
- * root-owned, no package's, dated mtime. */
+ * root-owned, no package's, dated mtime.  *out (when not NULL) is its
+ * entry; an entry already at path is reused in place. */
 int mk_unpacker_put_file (struct mk_unpacker *u, const char *path,
                           mode_t mode, int src_fd, int64_t mtime,
-                          mk_error_t *err);
+                          struct mk_entry **out, mk_error_t *err);
 /* Fail with the list of file conflicts, if any. */
 int mk_unpacker_finish (struct mk_unpacker *u, mk_error_t *err);
 

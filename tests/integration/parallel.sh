@@ -56,6 +56,33 @@ grep -q "grep-.*payload digest mismatch" "$T/bad2.err"
 ok $? "and names the package and the cause ($(head -c 100 "$T/bad2.err"))"
 is "$(ls -A "$T/tmp")" "" "nothing is left in the staging directory"
 
+# Workers take the costliest packages first, but the error is still the
+# first in install order: damage a small early package (libmd0) and the two
+# largest, late ones (coreutils, util-linux), which fail first in time and
+# in both workers.
+mkdir -p "$T/repo3"
+for f in "$BOOKWORM"/Packages/*.rpm; do ln -s "$f" "$T/repo3/"; done
+for p in libmd0- coreutils- util-linux-2; do
+  v=$(ls "$T/repo3" | grep "^$p")
+  rm "$T/repo3/$v"
+  cp "$BOOKWORM/Packages/$v" "$T/repo3/$v"
+  size=$(stat -c %s "$T/repo3/$v")
+  printf 'XXXXXXXX' | dd of="$T/repo3/$v" bs=1 seek=$((size - 4000)) conv=notrunc status=none
+done
+createrepo_c -q "$T/repo3" >/dev/null
+sed -e "s|^baseurl = .*|baseurl = $T/repo3|" "$T/base.conf" >"$T/bad3.conf"
+errs=()
+for j in 1 2 3; do
+  MKBASE_JOBS=$j TMPDIR=$T/tmp "$MKBASE" -q "$T/bad3.conf" -o "$out/bad3.tar" >/dev/null 2>"$T/bad3-$j.err"
+  is "$?" 1 "MKBASE_JOBS=$j: three damaged packages fail the build (exit 1)"
+  errs+=("$(cat "$T/bad3-$j.err")")
+done
+grep -q "^mkbase: libmd0-.*payload digest mismatch" "$T/bad3-1.err"
+ok $? "naming the first in install order ($(head -c 60 "$T/bad3-1.err"))"
+is "${errs[1]}" "${errs[0]}" "the same line with 2 workers (the largest failed first)"
+is "${errs[2]}" "${errs[0]}" "and with 3"
+is "$(ls -A "$T/tmp")" "" "nothing is left in the staging directory"
+
 # A worker that dies without a word (as the OOM killer would leave it):
 # the build fails cleanly, naming the package it was working on.
 # MKBASE_TEST_WORKER_DIES=N is a test-only hook: the worker that takes

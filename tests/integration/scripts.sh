@@ -132,6 +132,29 @@ tar -tf "$out/zero.tar" | grep -qx './var/lib/rpmmanifest/container-manifest-2' 
   && ! tar -tf "$out/zero.tar" | grep -q 'var/lib/rpm/'
 ok $? "profile zero: the plain-text manifest, no sqlite database"
 
+# The sqlite database is made by a child process while the tar is being
+# written (pkgdb.c): a profile may prune it, and a child that dies fails the
+# build without a partial output or a stray directory.
+printf '[profile]\ndescription = no rpm database\nremove = /var/lib/rpm/*\n' \
+  >"$T/nodb.profile"
+recipe "$T/nodb.conf" nodb "bash" "profile = $T/nodb.profile"
+"$MKBASE" -q "$T/nodb.conf" -o "$out/nodb.tar" >/dev/null 2>"$T/nodb.err"
+ok $? "a profile may prune the rpm database being made"
+tar -tf "$out/nodb.tar" | grep -q 'rpmdb.sqlite'
+ok $((!$?)) "and then the image has no rpmdb.sqlite"
+cp "$out/nodb.tar" "$out/prev.tar"
+recipe "$T/dies.conf" dies "bash"
+MKBASE_TEST_RPMDB_DIES=1 "$MKBASE" -q "$T/dies.conf" -o "$out/prev.tar" \
+  >/dev/null 2>"$T/dies.err"
+is "$?" 1 "a killed rpm database process fails the build (exit 1)"
+is "$(cat "$T/dies.err")" "mkbase: rpmdb = sqlite: rpm database: its process was killed by signal 9" \
+  "saying so in one line"
+cmp -s "$out/nodb.tar" "$out/prev.tar"
+ok $? "the previous output is untouched"
+ls -d "${TMPDIR:-/var/tmp}"/mkbase-rpmdb-* "${TMPDIR:-/var/tmp}"/mkbase-staging-* \
+  "$out"/.prev.tar* 2>/dev/null | grep -q .
+ok $((!$?)) "no database directory, staging tree or temporary output is left"
+
 # --- scriptlet semantics with crafted packages --------------------------------
 specs=$T/specs
 mkdir -p "$specs"
