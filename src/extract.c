@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "copier.h"
 #include "digest.h"
 #include "util.h"
 
@@ -45,6 +46,10 @@ struct result
 };
 _Static_assert (sizeof (struct result) <= PIPE_BUF, "atomic pipe writes");
 
+/* Packages expected to cost at least this (download plus installed size)
+ * are written through a copier. */
+#define COPIER_MIN_COST ((uint64_t) 4 << 20)
+
 struct mk_extractor
 {
   const struct mk_extract_job *jobs;
@@ -59,6 +64,7 @@ struct mk_extractor
   char *cache_dir;    /* the unpacked cache, or NULL */
   int cachefd;
   int keyfd;          /* the cache entry of the job last waited for */
+  struct mk_copier *copier; /* a worker's, made for its first large job */
 };
 
 int
@@ -101,7 +107,8 @@ mk_extract_check_file (const struct mk_extract_job *j, char **sha256,
 
 static int
 write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
-               size_t **written, size_t *n_written, mk_error_t *err)
+               struct mk_copier *copier, size_t **written, size_t *n_written,
+               mk_error_t *err)
 {
   size_t idx;
   bool has_content;
@@ -122,12 +129,40 @@ write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
                                        0600));
       if (fd < 0)
         return mk_make_error (err, errno, "scratch: create `%s`", name);
-      if (mk_rpm_payload_copy (rpm, fd, err) < 0)
+      if (mk_rpm_payload_copy (rpm, copier ? steal_fd (&fd) : fd, copier,
+                               err) < 0)
         return -1;
       *written = xreallocarray (*written, *n_written + 1, sizeof **written);
       (*written)[(*n_written)++] = idx;
     }
   return r;
+}
+
+/* Unpack through the copier (copier.h) when the package is large: its
+ * decompression then has a CPU to itself, which matters when it is the
+ * one package a rebuild unpacks.  Small ones are not worth the hand-over.
+ * A failure the copier saw (in an earlier file) comes first, as it would
+ * have without it. */
+static int
+write_payload_large (struct mk_extractor *x, struct mk_rpm *rpm, size_t job,
+                     size_t **written, size_t *n_written, mk_error_t *err)
+{
+  mk_error_t late = NULL;
+  int r;
+
+  if (x->jobs[job].cost < COPIER_MIN_COST)
+    return write_payload (rpm, x->scratchfd, job, NULL, written, n_written,
+                          err);
+  if (x->copier == NULL)
+    x->copier = mk_copier_new ();
+  r = write_payload (rpm, x->scratchfd, job, x->copier, written, n_written,
+                     err);
+  if (mk_copier_wait (x->copier, &late) == 0)
+    return r;
+  if (r < 0)
+    mk_error_release (err);
+  *err = late;
+  return -1;
 }
 
 static int
@@ -226,7 +261,7 @@ extract_one (struct mk_extractor *x, size_t job, char **sha256,
     return 1;
   if (mk_rpm_open (j->path, j->keys, &rpm, err) < 0)
     return mk_error_wrap (err, "%s", j->nevra);
-  if (write_payload (rpm, x->scratchfd, job, &written, &n_written, err) < 0)
+  if (write_payload_large (x, rpm, job, &written, &n_written, err) < 0)
     return -1;
   if (cacheable)
     store_in_cache (x, j->cache_key, job, written, n_written);

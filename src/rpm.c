@@ -36,6 +36,7 @@
 #include <rpm/rpmtag.h>
 #include <rpm/rpmts.h>
 
+#include "copier.h"
 #include "digest.h"
 #include "util.h"
 
@@ -733,21 +734,62 @@ mk_rpm_payload_next (struct mk_rpm *p, size_t *index, bool *has_content,
   return 1;
 }
 
+/* The current entry's content through a copier (copier.h): only the
+ * decompression happens here. */
+static int
+copy_through (struct mk_rpm *p, const struct mk_rpm_file *f, const char *algo,
+              int fd, struct mk_copier *c, mk_error_t *err)
+{
+  uint64_t left = f->size;
+
+  mk_copier_begin (c, fd, algo, f->digest[0] ? f->digest : NULL, p->path,
+                   f->path);
+  while (left > 0)
+    {
+      size_t cap;
+      char *buf = mk_copier_buffer (c, &cap);
+      ssize_t n = rpmfiArchiveRead (p->archive, buf,
+                                    left < cap ? (size_t) left : cap);
+      if (n <= 0)
+        {
+          mk_copier_end (c);
+          return mk_make_error (err, 0, "%s: payload: `%s` is truncated",
+                                p->path, f->path);
+        }
+      mk_copier_push (c, (size_t) n);
+      left -= (uint64_t) n;
+    }
+  mk_copier_end (c);
+  return 0;
+}
+
 /* Copy the current entry's content to fd ourselves (not through
  * rpmfiArchiveReadToFile) so a failed write reports its own errno, and
  * check the file digest from the header as the bytes go by. */
 int
-mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
+mk_rpm_payload_copy (struct mk_rpm *p, int fd, struct mk_copier *copier,
+                     mk_error_t *err)
 {
   int ix = rpmfiFX (p->archive);
   const struct mk_rpm_file *f = &p->f[ix];
   int algo = rpmfilesDigestAlgo (p->files);
   const char *name = digest_name (algo);
-  struct mk_digest *ctx = f->digest[0] && name ? mk_digest_new (name) : NULL;
-  cleanup_free char *buf = xmalloc (1 << 17);
+  struct mk_digest *ctx;
+  cleanup_free char *buf = NULL;
   cleanup_free char *got = NULL;
   uint64_t left = f->size;
 
+  if (f->digest[0] && name == NULL)
+    {
+      if (copier)
+        close (fd);
+      return mk_make_error (err, 0, "%s: `%s`: unsupported digest "
+                                    "algorithm %d", p->path, f->path, algo);
+    }
+  if (copier)
+    return copy_through (p, f, name, fd, copier, err);
+  ctx = f->digest[0] ? mk_digest_new (name) : NULL;
+  buf = xmalloc (1 << 17);
   while (left > 0)
     {
       ssize_t n = rpmfiArchiveRead (p->archive, buf,
@@ -769,12 +811,7 @@ mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err)
       left -= (uint64_t) n;
     }
   if (ctx == NULL)
-    {
-      if (f->digest[0])
-        return mk_make_error (err, 0, "%s: `%s`: unsupported digest "
-                                      "algorithm %d", p->path, f->path, algo);
-      return 0;
-    }
+    return 0;
   got = mk_digest_finish (ctx);
   if (strcmp (got, f->digest) != 0)
     return mk_make_error (err, 0, "%s: `%s`: digest mismatch (corrupted "

@@ -84,8 +84,13 @@ const struct mk_rpm_file *mk_rpm_file (const struct mk_rpm *p, size_t i);
  * %ghost was present), -1 on error. */
 int mk_rpm_payload_next (struct mk_rpm *p, size_t *index, bool *has_content,
                          mk_error_t *err);
-/* Write the current entry's content to fd, checking its digest. */
-int mk_rpm_payload_copy (struct mk_rpm *p, int fd, mk_error_t *err);
+/* Write the current entry's content to fd, checking its digest.  With a
+ * copier (copier.h) the writing and the check happen in its thread: fd is
+ * then the copier's, even on failure, and a write error or a digest
+ * mismatch is reported by mk_copier_wait. */
+struct mk_copier;
+int mk_rpm_payload_copy (struct mk_rpm *p, int fd, struct mk_copier *copier,
+                         mk_error_t *err);
 
 /* Header fields for the SBOM, borrowed until mk_rpm_close; "" when the
  * package does not state them. */

@@ -455,7 +455,7 @@ write_contents (struct mk_unpacker *u, struct pkg_state *st, mk_error_t *err)
       if (fd < 0)
         return mk_make_error (err, errno, "staging: open `%s`",
                               st->canon[idx]);
-      if (mk_rpm_payload_copy (st->rpm, fd, err) < 0)
+      if (mk_rpm_payload_copy (st->rpm, fd, NULL, err) < 0)
         return -1;
     }
   return r;

@@ -96,6 +96,21 @@ pkg trunc-nodig "{\"name\":\"truncnodig\",\"files\":[$plant,{\"path\":\"/zbig\",
 build trunc-nodig truncnodig
 expect_reject trunc-nodig "truncated|payload" "no payload digest, payload truncated mid-file"
 
+# A large package (5 MB installed) among others is written through a
+# worker's copier thread (src/copier.c): a file whose header digest is
+# wrong while the payload digest is right is still caught there, with the
+# same line as without workers.
+bad=0000000000000000000000000000000000000000000000000000000000000000
+pkg copier "{\"name\":\"copierbig\",\"files\":[{\"path\":\"/zero\",\"content_zero\":5000000},
+  {\"path\":\"/zz\",\"content\":\"x\",\"digest\":\"$bad\"}]}"
+pkg copier '{"name":"copiersmall","files":[{"path":"/small","content":"s"}]}'
+build copier "copierbig copiersmall"
+expect_reject copier "p0.rpm: \`/zz\`: digest mismatch" "a large package's wrong file digest, through the copier"
+cp "$errf" "$T/copier/stderr.jobs"
+MKBASE_JOBS=1 build copier "copierbig copiersmall"
+cmp -s "$errf" "$T/copier/stderr.jobs"
+ok $? "copier: the same line without workers ($(head -c 120 "$errf"))"
+
 # 10: with --keep-staging the failed build's tree stays for inspection: the
 # planted file of the package whose payload digest is bad was never written.
 pkg quarantine "{\"name\":\"quarantine\",\"files\":[$plant],\"corrupt\":[[30,\"00ff00ff\"]]}"
