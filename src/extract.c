@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,8 +47,8 @@ struct result
 };
 _Static_assert (sizeof (struct result) <= PIPE_BUF, "atomic pipe writes");
 
-/* Packages expected to cost at least this (download plus installed size)
- * are written through a copier. */
+/* No copier for a package expected to cost less than this (download plus
+ * installed size): not worth a thread. */
 #define COPIER_MIN_COST ((uint64_t) 4 << 20)
 
 struct mk_extractor
@@ -64,6 +65,8 @@ struct mk_extractor
   char *cache_dir;    /* the unpacked cache, or NULL */
   int cachefd;
   int keyfd;          /* the cache entry of the job last waited for */
+  uint64_t *cost;     /* by job: the job's cost, 0 when in the cache */
+  uint64_t copier_min; /* a job costing this much or more uses a copier */
   struct mk_copier *copier; /* a worker's, made for its first large job */
 };
 
@@ -138,11 +141,11 @@ write_payload (struct mk_rpm *rpm, int scratchfd, size_t job,
   return r;
 }
 
-/* Unpack through the copier (copier.h) when the package is large: its
- * decompression then has a CPU to itself, which matters when it is the
- * one package a rebuild unpacks.  Small ones are not worth the hand-over.
- * A failure the copier saw (in an earlier file) comes first, as it would
- * have without it. */
+/* Unpack through the copier (copier.h) when the package is more work than
+ * the other workers have between them (a rebuild where it alone changed):
+ * its decompression then has a CPU to itself.  When every worker is busy
+ * anyway the hand-over only costs.  A failure the copier saw (in an
+ * earlier file) comes first, as it would have without it. */
 static int
 write_payload_large (struct mk_extractor *x, struct mk_rpm *rpm, size_t job,
                      size_t **written, size_t *n_written, mk_error_t *err)
@@ -150,7 +153,7 @@ write_payload_large (struct mk_extractor *x, struct mk_rpm *rpm, size_t job,
   mk_error_t late = NULL;
   int r;
 
-  if (x->jobs[job].cost < COPIER_MIN_COST)
+  if (x->cost[job] < x->copier_min)
     return write_payload (rpm, x->scratchfd, job, NULL, written, n_written,
                           err);
   if (x->copier == NULL)
@@ -311,30 +314,27 @@ worker (struct mk_extractor *x, int jobfd, int resfd)
 /* The queue's order: costliest first (longest processing time first, the
  * classic rule for keeping every worker busy to the end); ties in install
  * order.  The unpacker still takes the results in install order. */
-static const struct mk_extract_job *sort_jobs;
-
 static int
-by_cost (const void *a, const void *b)
+by_cost (const void *a, const void *b, void *arg)
 {
+  const uint64_t *cost = arg;
   uint32_t i = *(const uint32_t *) a, j = *(const uint32_t *) b;
-  if (sort_jobs[i].cost != sort_jobs[j].cost)
-    return sort_jobs[i].cost > sort_jobs[j].cost ? -1 : 1;
+  if (cost[i] != cost[j])
+    return cost[i] > cost[j] ? -1 : 1;
   return i < j ? -1 : i > j;
 }
 
 /* All job numbers go into the pipe at once, so workers never wait for
  * the parent; the pipe is grown to hold them. */
 static int
-queue_jobs (int fds[2], const struct mk_extract_job *jobs, size_t n,
-            mk_error_t *err)
+queue_jobs (int fds[2], const uint64_t *cost, size_t n, mk_error_t *err)
 {
   size_t want = n * sizeof (uint32_t);
   cleanup_free uint32_t *order = xcalloc (n + 1, sizeof *order);
 
   for (uint32_t i = 0; i < n; i++)
     order[i] = i;
-  sort_jobs = jobs;
-  qsort (order, n, sizeof *order, by_cost);
+  qsort_r (order, n, sizeof *order, by_cost, (void *) cost);
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return mk_make_error (err, errno, "pipe");
   if (want > 65536 && fcntl (fds[1], F_SETPIPE_SZ, (int) want) < 0)
@@ -344,6 +344,27 @@ queue_jobs (int fds[2], const struct mk_extract_job *jobs, size_t n,
   close (fds[1]);
   fds[1] = -1;
   return 0;
+}
+
+/* Each job's expected cost, a package already in the unpacked cache
+ * costing nothing (only its file is hashed), and the cost from which a
+ * job is more than the other workers' share of the rest. */
+static void
+estimate_costs (struct mk_extractor *x, int workers)
+{
+  uint64_t total = 0;
+
+  x->cost = xcalloc (x->n + 1, sizeof *x->cost);
+  for (size_t i = 0; i < x->n; i++)
+    {
+      const char *key = x->jobs[i].cache_key;
+      bool cached = valid_key (key) && in_cache (x, key);
+      x->cost[i] = cached ? 0 : x->jobs[i].cost;
+      total += x->cost[i];
+    }
+  x->copier_min = workers > 1 ? total / (uint64_t) workers : UINT64_MAX;
+  if (x->copier_min < COPIER_MIN_COST)
+    x->copier_min = COPIER_MIN_COST;
 }
 
 static int
@@ -395,7 +416,12 @@ mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
       mk_make_error (err, errno, "open `%s`", x->scratch);
       goto done;
     }
-  if (queue_jobs (jobs_pipe, jobs, n, err) < 0)
+  if (workers > MAX_WORKERS)
+    workers = MAX_WORKERS;
+  if (workers > (int) n)
+    workers = (int) n;
+  estimate_costs (x, workers);
+  if (queue_jobs (jobs_pipe, x->cost, n, err) < 0)
     goto done;
   if (pipe2 (res_pipe, O_CLOEXEC) < 0)
     {
@@ -403,10 +429,7 @@ mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
       goto done;
     }
   x->resfd = res_pipe[0];
-  if (workers > MAX_WORKERS)
-    workers = MAX_WORKERS;
-  r = spawn (x, workers < (int) n ? workers : (int) n, jobs_pipe[0],
-             res_pipe[1], err);
+  r = spawn (x, workers, jobs_pipe[0], res_pipe[1], err);
 done:
   for (int i = 0; i < 2; i++)
     if (jobs_pipe[i] >= 0)
@@ -531,5 +554,6 @@ mk_extractor_free (struct mk_extractor *x)
   free (x->scratch);
   free (x->res);
   free (x->done);
+  free (x->cost);
   free (x);
 }
