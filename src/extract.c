@@ -19,7 +19,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -451,20 +450,12 @@ mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
 {
   while (!x->done[i])
     {
-      struct pollfd pf = { .fd = x->resfd, .events = POLLIN };
       struct result r;
       ssize_t k;
       /* SIGINT/SIGTERM reach only us: stop now, not when a worker next
-       * reports (mk_extractor_free kills the workers).  poll, unlike
-       * read, is never restarted after a signal handler. */
-      if (poll (&pf, 1, -1) < 0)
-        {
-          if (errno != EINTR)
-            return mk_make_error (err, errno, "poll");
-          if (mk_check_interrupt (err) < 0)
-            return -1;
-          continue;
-        }
+       * reports (mk_extractor_free kills the workers). */
+      if (mk_wait_readable (x->resfd, err) < 0)
+        return -1;
       k = TEMP_FAILURE_RETRY (read (x->resfd, &r, sizeof r));
       if (k == 0)
         return mk_make_error (err, 0, "%s: the unpacking worker died",

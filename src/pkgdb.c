@@ -19,7 +19,6 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,7 @@ start_sqlite (struct mk_pkgdb_job *j, const struct mk_pkgdb_pkg *pkgs,
 }
 
 /* The child's error text, once it has exited; SIGINT/SIGTERM stop the
- * wait (poll, unlike read, is not restarted after our handlers). */
+ * wait. */
 static int
 wait_child (struct mk_pkgdb_job *j, mk_error_t *err)
 {
@@ -118,16 +117,9 @@ wait_child (struct mk_pkgdb_job *j, mk_error_t *err)
 
   for (;;)
     {
-      struct pollfd pf = { .fd = j->fd, .events = POLLIN };
       ssize_t k;
-      if (poll (&pf, 1, -1) < 0)
-        {
-          if (errno != EINTR)
-            return mk_make_error (err, errno, "rpm database: poll");
-          if (mk_check_interrupt (err) < 0)
-            return -1;
-          continue;
-        }
+      if (mk_wait_readable (j->fd, err) < 0)
+        return -1;
       k = TEMP_FAILURE_RETRY (read (j->fd, why + got, sizeof why - 1 - got));
       if (k <= 0)
         break;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -727,4 +728,19 @@ mk_check_interrupt (mk_error_t *err)
                                   : sig == SIGTERM ? MK_EXIT_SIGTERM
                                                    : 128 + sig,
                              0, "interrupted by signal %d", sig);
+}
+
+int
+mk_wait_readable (int fd, mk_error_t *err)
+{
+  struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+  while (poll (&pf, 1, -1) < 0)
+    {
+      if (errno != EINTR)
+        return mk_make_error (err, errno, "poll");
+      if (mk_check_interrupt (err) < 0)
+        return -1;
+    }
+  return 0;
 }

@@ -213,5 +213,9 @@ char *mk_cache_root (void);
 void mk_signals_install (void);
 int mk_interrupted (void); /* 0 or the signal number */
 int mk_check_interrupt (mk_error_t *err);
+/* Wait until fd is readable (or its other end is closed).  SIGINT/SIGTERM
+ * stop the wait at once: poll, unlike read, is never restarted after our
+ * handlers. */
+int mk_wait_readable (int fd, mk_error_t *err);
 
 #endif
