@@ -1,5 +1,7 @@
 /* libFuzzer target: reading a package (rpm.c over librpm): header,
- * digests, payload digest and the payload walk, as the unpacker does. */
+ * digests, payload digest and the payload walk, as the unpacker does;
+ * inputs of odd length write through a copier (copier.h), as a worker
+ * does for a large package. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -8,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "copier.h"
 #include "rpm.h"
 #include "util.h"
 
@@ -16,8 +19,10 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+  static struct mk_copier *copier;
   char path[64];
   struct mk_rpm *p = NULL;
+  struct mk_copier *c = NULL;
   mk_error_t err = NULL;
   int fd = memfd_create ("pkg", MFD_CLOEXEC);
   int null = open ("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -26,6 +31,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     abort ();
   snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
   mk_verbosity = 0;
+  if (size & 1)
+    {
+      if (copier == NULL)
+        copier = mk_copier_new ();
+      c = copier;
+    }
   if (mk_rpm_open (path, NULL, &p, &err) == 0)
     {
       size_t ix;
@@ -35,8 +46,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (mk_rpm_file (p, i)->path == NULL)
           abort (); /* every file has a path */
       while ((r = mk_rpm_payload_next (p, &ix, &content, &err)) > 0)
-        if (content && mk_rpm_payload_copy (p, null, &err) < 0)
+        if (content
+            && mk_rpm_payload_copy (p, c ? dup (null) : null, c, &err) < 0)
           break;
+      if (c)
+        {
+          mk_error_release (&err);
+          mk_copier_wait (c, &err); /* the copier's own failure, if any */
+        }
       mk_rpm_close (p);
     }
   mk_error_release (&err);
