@@ -229,6 +229,22 @@ decide (struct mk_unpacker *u, struct mk_entry *e, const struct mk_rpm_file *f,
   return ACT_SKIP;
 }
 
+/* An empty regular file `base` in the directory pfd (canon names it in
+ * errors); excl: O_EXCL or 0. */
+static int
+create_empty (int pfd, const char *base, int excl, const char *canon,
+              mk_error_t *err)
+{
+  int fd = TEMP_FAILURE_RETRY (openat (pfd, base,
+                                       O_WRONLY | O_CREAT | excl | O_NOFOLLOW
+                                           | O_CLOEXEC,
+                                       0600));
+  if (fd < 0)
+    return mk_make_error (err, errno, "staging: create `%s`", canon);
+  close (fd);
+  return 0;
+}
+
 /* fresh: the path is new to the manifest, so nothing is on disk there
  * to replace (every disk write follows the manifest). */
 static int
@@ -236,7 +252,6 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
                 const char *canon, bool fresh, mk_error_t *err)
 {
   const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
-  int fd;
 
   /* Later members of a hardlink set become links to the first one. */
   if (f->link_set >= 0 && (size_t) f->link_set != i
@@ -276,15 +291,8 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
     /* A %ghost or an identical earlier file may sit there: replace it. */
     if (!fresh)
       unlinkat (pfd, base, 0);
-    fd = TEMP_FAILURE_RETRY (openat (pfd, base,
-                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-                                         | O_CLOEXEC,
-                                     0600));
-    if (fd < 0)
-      return mk_make_error (err, errno, "staging: create `%s`", canon);
-    close (fd);
+    return create_empty (pfd, base, O_EXCL, canon, err);
   }
-  return 0;
 }
 
 /* fresh: as for create_regular; dir_exists: a directory of the manifest
@@ -492,7 +500,6 @@ take_content (struct mk_unpacker *u, const char *canon,
   const char *base;
   int pfd = mk_dircache_parent (u->dirs, canon, &base); /* borrowed */
   struct stat st;
-  int fd;
 
   if (pfd < 0)
     return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
@@ -502,14 +509,7 @@ take_content (struct mk_unpacker *u, const char *canon,
         return mk_make_error (err, errno, "open `%s`", name);
       /* No content under this index (a hardlink set's other members):
        * the file must still exist. */
-      fd = TEMP_FAILURE_RETRY (openat (pfd, base, O_WRONLY | O_CREAT
-                                                      | O_NOFOLLOW
-                                                      | O_CLOEXEC,
-                                       0600));
-      if (fd < 0)
-        return mk_make_error (err, errno, "staging: create `%s`", canon);
-      close (fd);
-      return 0;
+      return create_empty (pfd, base, 0, canon, err);
     }
   if (copy)
     return copy_content (u, canon, w->dirfd, name, err);
