@@ -4,10 +4,14 @@
 # this test drops to uid 65534 with setpriv; as non-root it runs as itself.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/suite.bash"
+# The runs' state (overlays of runs without --rm) goes to a runtime
+# directory of the test's own, removed with $T, not to $TMPDIR/mkbase-UID.
+mkdir -p "$T/xdg" && chmod 0700 "$T/xdg"
 if [ "$(id -u)" = 0 ]; then
-  PFX=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+  chown 65534:65534 "$T/xdg"
+  PFX=(setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_RUNTIME_DIR="$T/xdg")
 else
-  PFX=()
+  PFX=(env XDG_RUNTIME_DIR="$T/xdg")
 fi
 if ! "${PFX[@]}" unshare -U true 2>/dev/null; then
   echo "# SKIP: unprivileged user namespaces are disabled" \
