@@ -13,6 +13,14 @@ DATADIR ?= $(PREFIX)/share/mkbase
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
+# The install's directories relative to one another, so that an installed
+# mkbase finds its other half and its profiles wherever the tree was put
+# (DESTDIR, a moved prefix), not only at the PREFIX it was built for.
+relpath = $(shell realpath -m --relative-to=$(1) $(2))
+BIN_TO_LIBEXEC := $(call relpath,$(BINDIR),$(LIBEXECDIR))
+LIBEXEC_TO_BIN := $(call relpath,$(LIBEXECDIR),$(BINDIR))
+LIBEXEC_TO_DATA := $(call relpath,$(LIBEXECDIR),$(DATADIR))
+
 PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3 libcrypto
 CC ?= cc
 
@@ -38,6 +46,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' \
+             -DMK_BIN_TO_LIBEXEC='"$(BIN_TO_LIBEXEC)"' -DMK_LIBEXEC_TO_BIN='"$(LIBEXEC_TO_BIN)"' \
+             -DMK_LIBEXEC_TO_DATA='"$(LIBEXEC_TO_DATA)"' \
              -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread

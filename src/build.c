@@ -113,12 +113,17 @@ choose_output (struct build *b, mk_error_t *err)
     return mk_make_error_code (err, MK_EXIT_USAGE, 0,
                                "output `%s`: must end in .tar, .tar.gz, .tgz, "
                                ".tar.zst or .tar.xz", b->output);
-  /* Say so now, not after a minute of unpacking. */
+  /* Say so now, not after a minute of unpacking.  A missing directory
+   * is made, as the default out/ is: `output = images/x.tar` in a new
+   * checkout should just work. */
   {
     const char *slash = strrchr (b->output, '/');
     cleanup_free char *dir = slash ? xstrndup (b->output, (size_t) (slash
                                                              - b->output))
                                    : xstrdup (".");
+    if (*dir && access (dir, F_OK) < 0 && errno == ENOENT
+        && mk_mkdir_p (dir, 0777, err) < 0)
+      return -1;
     if (access (*dir ? dir : "/", W_OK | X_OK) < 0)
       return mk_make_error (err, errno, "output directory `%s`", dir);
   }
@@ -563,11 +568,17 @@ write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
   for (size_t i = 0; i < rec.n_pkgs && i < b->pkgs->n; i++)
     rec.pkgs[i].sha256 = xstrdup (b->sha256[i]);
   rec.rules = xcalloc (b->n_rules + 1, sizeof *rec.rules);
+  rec.spared = xcalloc (b->n_rules + 1, sizeof *rec.spared);
   for (size_t i = 0; i < b->n_rules; i++)
     if (b->rules[i].files)
-      rec.rules[rec.n_rules++] = (struct mk_record_rule){
-        .label = xstrdup (b->rules[i].label), .entries = b->rules[i].files,
-        .bytes = b->rules[i].bytes };
+      {
+        struct mk_record_rule *row = b->rules[i].spared
+                                         ? &rec.spared[rec.n_spared++]
+                                         : &rec.rules[rec.n_rules++];
+        *row = (struct mk_record_rule){ .label = xstrdup (b->rules[i].label),
+                                      .entries = b->rules[i].files,
+                                      .bytes = b->rules[i].bytes };
+      }
   rec.pruned_entries = b->pruned.files;
   rec.pruned_bytes = b->pruned.bytes;
   r = mk_record_write (&rec, path, err);

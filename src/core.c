@@ -24,11 +24,15 @@
 #ifndef MK_LIBEXECDIR
 #define MK_LIBEXECDIR "/usr/local/libexec/mkbase"
 #endif
+#ifndef MK_BIN_TO_LIBEXEC
+#define MK_BIN_TO_LIBEXEC "../libexec/mkbase"
+#endif
 
 static char *
 core_path (void)
 {
-  return mk_exe_path ("MKBASE_CORE", "mkbase-core", MK_LIBEXECDIR);
+  return mk_exe_path ("MKBASE_CORE", "mkbase-core", MK_BIN_TO_LIBEXEC,
+                      MK_LIBEXECDIR);
 }
 
 int

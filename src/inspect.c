@@ -182,6 +182,20 @@ text_pkgs (const struct inspect *in)
 }
 
 static void
+json_rules (const char *key, const struct mk_record_rule *v, size_t n)
+{
+  printf (" \"%s\": [", key);
+  for (size_t i = 0; i < n; i++)
+    {
+      fputs (i ? ",\n  {\"rule\": " : "\n  {\"rule\": ", stdout);
+      mk_json_string (stdout, v[i].label);
+      printf (", \"entries\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+              v[i].entries, v[i].bytes);
+    }
+  fputs ("],\n", stdout);
+}
+
+static void
 text_pruned (const struct inspect *in)
 {
   const struct mk_record *r = in->record;
@@ -192,6 +206,11 @@ text_pruned (const struct inspect *in)
   for (size_t i = 0; i < r->n_rules; i++)
     printf ("  %-44s %6" PRIu64 " entries, %" PRIu64 " bytes\n",
             r->rules[i].label, r->rules[i].entries, r->rules[i].bytes);
+  if (r->n_spared)
+    printf ("Kept by keep rules against a removal:\n");
+  for (size_t i = 0; i < r->n_spared; i++)
+    printf ("  %-44s %6" PRIu64 " entries, %" PRIu64 " bytes\n",
+            r->spared[i].label, r->spared[i].entries, r->spared[i].bytes);
 }
 
 static void
@@ -260,15 +279,10 @@ json_record (const struct inspect *in)
               ", \"pruned_entries\": %" PRIu64 ", \"pruned_bytes\": %" PRIu64
               "}", p->bytes, p->entries, p->pruned_entries, p->pruned_bytes);
     }
-  fputs ("],\n \"pruned\": [", stdout);
-  for (size_t i = 0; i < r->n_rules; i++)
-    {
-      fputs (i ? ",\n  {\"rule\": " : "\n  {\"rule\": ", stdout);
-      mk_json_string (stdout, r->rules[i].label);
-      printf (", \"entries\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
-              r->rules[i].entries, r->rules[i].bytes);
-    }
-  printf ("],\n \"pruned_entries\": %" PRIu64 ", \"pruned_bytes\": %" PRIu64,
+  fputs ("],\n", stdout);
+  json_rules ("pruned", r->rules, r->n_rules);
+  json_rules ("spared", r->spared, r->n_spared);
+  printf (" \"pruned_entries\": %" PRIu64 ", \"pruned_bytes\": %" PRIu64,
           r->pruned_entries, r->pruned_bytes);
 }
 

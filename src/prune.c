@@ -4,7 +4,8 @@
  * glob with a '/' matches the whole path and its '*' crosses directories
  * (`/usr/share/doc/` followed by `*` takes everything below doc, not doc itself); a glob
  * without '/' matches the file name anywhere (`*.log`).  `keep` globs are
- * exceptions to every removal.  A directory goes only when a rule matches
+ * exceptions to every removal.  The recipe's own `remove`/`keep` lines
+ * outrank the profile's (matching_rule).  A directory goes only when a rule matches
  * it and nothing below it stays, so pruning never leaves a kept file
  * without its parent.
 
@@ -48,15 +49,6 @@ glob_match (const char *glob, const char *path)
 }
 
 static bool
-kept_by_rule (const struct mk_profile *p, const char *path)
-{
-  for (size_t i = 0; i < p->n_rules; i++)
-    if (p->rules[i].kind == MK_PRUNE_KEEP && glob_match (p->rules[i].glob, path))
-      return true;
-  return false;
-}
-
-static bool
 lang_kept (const struct mk_profile *p, const char *lang)
 {
   if (p->keep_langs == NULL || lang == NULL || *lang == '\0')
@@ -64,24 +56,69 @@ lang_kept (const struct mk_profile *p, const char *lang)
   return mk_strv_contains (p->keep_langs, lang);
 }
 
-/* Index of the rule that removes e (N_FLAG_RULES + glob index), or -1. */
+/* Index of the first glob rule of this kind and origin matching path, or
+ * -1. */
 static long
-matching_rule (const struct mk_profile *p, const struct mk_entry *e)
+glob_rule (const struct mk_profile *p, enum mk_prune_kind kind,
+           bool from_recipe, const char *path)
 {
-  if (strcmp (e->path, "/") == 0 || kept_by_rule (p, e->path))
-    return -1;
+  for (size_t i = 0; i < p->n_rules; i++)
+    if (p->rules[i].kind == kind && p->rules[i].from_recipe == from_recipe
+        && glob_match (p->rules[i].glob, path))
+      return (long) i;
+  return -1;
+}
+
+/* What the profile alone does with e: the counter of the rule that
+ * removes it, or -1; *keep is the profile `keep` that spares it. */
+static long
+profile_removal (const struct mk_profile *p, const struct mk_entry *e,
+                 long *keep)
+{
+  long i;
+  *keep = -1;
   if (p->drop_docs && (e->flags & MK_RPMF_DOC)
       && !(e->flags & MK_RPMF_LICENSE))
-    return FLAG_DOCS;
-  if (p->drop_licenses && (e->flags & MK_RPMF_LICENSE))
-    return FLAG_LICENSES;
-  if (!lang_kept (p, e->lang))
-    return FLAG_LANGS;
-  for (size_t i = 0; i < p->n_rules; i++)
-    if (p->rules[i].kind == MK_PRUNE_REMOVE
-        && glob_match (p->rules[i].glob, e->path))
-      return (long) (N_FLAG_RULES + i);
-  return -1;
+    i = FLAG_DOCS;
+  else if (p->drop_licenses && (e->flags & MK_RPMF_LICENSE))
+    i = FLAG_LICENSES;
+  else if (!lang_kept (p, e->lang))
+    i = FLAG_LANGS;
+  else if ((i = glob_rule (p, MK_PRUNE_REMOVE, false, e->path)) >= 0)
+    i += N_FLAG_RULES;
+  if (i >= 0 && (*keep = glob_rule (p, MK_PRUNE_KEEP, false, e->path)) >= 0)
+    return -1;
+  return i;
+}
+
+/* The counter of the rule that removes e, or -1 when e stays; *spared is
+ * the counter of the `keep` that saved it from a removal, or -1.  The
+ * recipe's rules outrank the profile's: its `keep` spares what any rule
+ * removes, its `remove` takes what the profile keeps, so that a one-off
+ * line in a recipe does what it says whatever the profile holds. */
+static long
+matching_rule (const struct mk_profile *p, const struct mk_entry *e,
+               long *spared)
+{
+  long rk, rr, pk, removal;
+
+  *spared = -1;
+  if (strcmp (e->path, "/") == 0)
+    return -1;
+  rk = glob_rule (p, MK_PRUNE_KEEP, true, e->path);
+  rr = glob_rule (p, MK_PRUNE_REMOVE, true, e->path);
+  removal = profile_removal (p, e, &pk);
+  if (rk >= 0)
+    {
+      if (rr >= 0 || removal >= 0 || pk >= 0)
+        *spared = N_FLAG_RULES + rk;
+      return -1;
+    }
+  if (rr >= 0)
+    return N_FLAG_RULES + rr;
+  if (pk >= 0)
+    *spared = N_FLAG_RULES + pk;
+  return removal;
 }
 
 static void
@@ -104,8 +141,9 @@ report (const struct mk_profile *p, struct mk_prune_rule_stat *rs, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (rs[i].files)
-      mk_info ("prune [%s] %s: %" PRIu64 " entries, %" PRIu64 " bytes",
-               p->name, rs[i].label, rs[i].files, rs[i].bytes);
+      mk_info ("prune [%s] %s: %s%" PRIu64 " entries, %" PRIu64 " bytes",
+               p->name, rs[i].label, rs[i].spared ? "spared " : "",
+               rs[i].files, rs[i].bytes);
 }
 
 static void
@@ -117,9 +155,16 @@ prune_sorted (struct mk_tree *t, const struct mk_profile *p,
   for (size_t k = n; k-- > 0;)
     {
       struct mk_entry *e = v[k];
-      long rule = matching_rule (p, e);
-      if (rule < 0 || (S_ISDIR (e->mode) && e->has_child))
+      long spared, rule = matching_rule (p, e, &spared);
+      bool needed = S_ISDIR (e->mode) && e->has_child;
+      if (rule < 0 || needed)
         {
+          /* A `keep` counts what it saved: entries some rule removes. */
+          if (spared >= 0 && !needed)
+            {
+              rs[spared].files++;
+              rs[spared].bytes += e->size;
+            }
           mark_parent (t, e->path);
           continue;
         }
@@ -148,8 +193,15 @@ mk_prune_apply_rules (struct mk_tree *t, int rootfd,
   rs[FLAG_DOCS].label = xstrdup ("%doc files");
   rs[FLAG_LICENSES].label = xstrdup ("%license files");
   rs[FLAG_LANGS].label = xstrdup ("%lang not in the keep list");
+  /* A `keep` row counts what it spared, not what went.  The recipe's rows
+   * say so: `mkbase inspect` shows them beside the profile's. */
   for (size_t i = 0; i < p->n_rules; i++)
-    rs[N_FLAG_RULES + i].label = xasprintf ("remove %s", p->rules[i].glob);
+    rs[N_FLAG_RULES + i].label
+        = xasprintf ("%s%s %s", p->rules[i].from_recipe ? "recipe: " : "",
+                     p->rules[i].kind == MK_PRUNE_KEEP ? "keep" : "remove",
+                     p->rules[i].glob);
+  for (size_t i = 0; i < p->n_rules; i++)
+    rs[N_FLAG_RULES + i].spared = p->rules[i].kind == MK_PRUNE_KEEP;
   for (size_t i = 0; i < n; i++)
     v[i]->has_child = false;
   prune_sorted (t, p, v, n, rs, stats);

@@ -29,6 +29,7 @@ int mk_prune_apply (struct mk_tree *t, int rootfd,
 struct mk_prune_rule_stat
 {
   char *label;
+  bool spared;     /* a keep rule: the counts are what it saved */
   uint64_t files;  /* entries */
   uint64_t bytes;
 };

@@ -20,6 +20,13 @@
 
 #include "util.h"
 
+#ifndef MK_DATADIR
+#define MK_DATADIR "/usr/local/share/mkbase"
+#endif
+#ifndef MK_LIBEXEC_TO_DATA
+#define MK_LIBEXEC_TO_DATA "../../share/mkbase"
+#endif
+
 #define MAX_CONFIG_BYTES (4u << 20)
 
 /* ---- the INI reader ----------------------------------------------------- */
@@ -280,7 +287,7 @@ static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
         "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
-        "allow_broken", NULL };
+        "allow_broken", "remove", "keep", NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
         "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
@@ -411,6 +418,28 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
   return unknown_key (ctx, key, image_keys, err);
 }
 
+/* remove = / keep = globs, in a profile or in [image]. */
+static int
+add_rules (struct ini_ctx *ctx, struct mk_prune_rule **rules, size_t *n,
+           enum mk_prune_kind kind, bool from_recipe, const char *v,
+           mk_error_t *err)
+{
+  cleanup_strv char **words = NULL;
+  split_words (v, &words);
+  for (size_t i = 0; words && words[i]; i++)
+    {
+      if (words[i][0] != '/' && strchr (words[i], '/'))
+        return ini_error (ctx, err, "`%s`: a glob is an absolute path "
+                                    "(/usr/share/doc/*) or a file name "
+                                    "(*.log)", words[i]);
+      *rules = xreallocarray (*rules, *n + 1, sizeof **rules);
+      (*rules)[(*n)++] = (struct mk_prune_rule){
+        .kind = kind, .glob = xstrdup (words[i]), .line = ctx->line,
+        .from_recipe = from_recipe };
+    }
+  return 0;
+}
+
 /* allow_broken: globs of the kind a profile's `remove` takes (an absolute
  * path whose '*' crosses directories, or a file name matched anywhere). */
 static int
@@ -471,6 +500,12 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
     return parse_rpmdb (ctx, v, &r->rpmdb, err);
   if (strcmp (key, "allow_broken") == 0)
     return add_allow_broken (ctx, r, v, err);
+  if (strcmp (key, "remove") == 0)
+    return add_rules (ctx, &r->rules, &r->n_rules, MK_PRUNE_REMOVE, true, v,
+                      err);
+  if (strcmp (key, "keep") == 0)
+    return add_rules (ctx, &r->rules, &r->n_rules, MK_PRUNE_KEEP, true, v,
+                      err);
   return image_key_repro (ctx, r, key, v, err);
 }
 
@@ -661,6 +696,17 @@ mk_recipe_load (const char *path, struct mk_recipe **out, mk_error_t *err)
         mk_error_wrap (err, "%s:%d", r->path, r->profile_line);
       goto fail;
     }
+  /* The recipe's own rules join the profile's (prune.c ranks them). */
+  if (r->n_rules)
+    {
+      struct mk_profile *p = r->profile;
+      p->rules = xreallocarray (p->rules, p->n_rules + r->n_rules,
+                                sizeof *p->rules);
+      memcpy (p->rules + p->n_rules, r->rules, r->n_rules * sizeof *r->rules);
+      p->n_rules += r->n_rules;
+      free (steal_pointer (&r->rules));
+      r->n_rules = 0;
+    }
   /* The recipe's word wins over the profile's; sqlite by default. */
   if (r->rpmdb < 0)
     r->rpmdb = r->profile->rpmdb >= 0 ? r->profile->rpmdb : MK_RPMDB_SQLITE;
@@ -693,6 +739,9 @@ mk_recipe_free (struct mk_recipe *r)
   mk_strv_free (r->cmd);
   mk_strv_free (r->env);
   mk_strv_free (r->allow_broken);
+  for (size_t i = 0; i < r->n_rules; i++)
+    free (r->rules[i].glob);
+  free (r->rules);
   for (size_t i = 0; i < r->n_repos; i++)
     {
       free (r->repos[i].id);
@@ -724,25 +773,6 @@ parse_keepdrop (struct ini_ctx *ctx, const char *key, const char *v,
 }
 
 static int
-add_rules (struct ini_ctx *ctx, struct mk_profile *p, enum mk_prune_kind kind,
-           const char *v, mk_error_t *err)
-{
-  cleanup_strv char **words = NULL;
-  split_words (v, &words);
-  for (size_t i = 0; words && words[i]; i++)
-    {
-      if (words[i][0] != '/' && strchr (words[i], '/'))
-        return ini_error (ctx, err, "`%s`: a glob is an absolute path "
-                                    "(/usr/share/doc/*) or a file name "
-                                    "(*.log)", words[i]);
-      p->rules = xreallocarray (p->rules, p->n_rules + 1, sizeof *p->rules);
-      p->rules[p->n_rules++] = (struct mk_prune_rule){
-        .kind = kind, .glob = xstrdup (words[i]), .line = ctx->line };
-    }
-  return 0;
-}
-
-static int
 profile_handler (struct ini_ctx *ctx, const char *key, const char *v,
                  mk_error_t *err)
 {
@@ -766,35 +796,72 @@ profile_handler (struct ini_ctx *ctx, const char *key, const char *v,
       return 0;
     }
   if (strcmp (key, "remove") == 0)
-    return add_rules (ctx, p, MK_PRUNE_REMOVE, v, err);
+    return add_rules (ctx, &p->rules, &p->n_rules, MK_PRUNE_REMOVE, false, v,
+                      err);
   if (strcmp (key, "keep") == 0)
-    return add_rules (ctx, p, MK_PRUNE_KEEP, v, err);
+    return add_rules (ctx, &p->rules, &p->n_rules, MK_PRUNE_KEEP, false, v,
+                      err);
   if (strcmp (key, "rpmdb") == 0)
     return parse_rpmdb (ctx, v, &p->rpmdb, err);
   return unknown_key (ctx, key, profile_keys, err);
 }
 
-static char *
-find_profile (const char *name, const char *recipe_dir)
+/* The built-in profiles of the running mkbase: in a build tree (the
+ * executable in out/ or out/asan/) the tree's profiles/, in an install
+ * <libexec>/../../share/mkbase/profiles found from the executable, so a
+ * DESTDIR or moved install finds its own, then the configured DATADIR. */
+static size_t
+builtin_profile_dirs (char **dirs)
+{
+  cleanup_free char *self = mk_self_dir ();
+  size_t n = 0;
+
+  if (self)
+    {
+      if (mk_str_has_suffix (self, "/out"))
+        dirs[n++] = xasprintf ("%s/../profiles", self);
+      else if (mk_str_has_suffix (self, "/out/asan"))
+        dirs[n++] = xasprintf ("%s/../../profiles", self);
+      else
+        dirs[n++] = xasprintf ("%s/%s/profiles", self, MK_LIBEXEC_TO_DATA);
+    }
+  dirs[n++] = xstrdup (MK_DATADIR "/profiles");
+  return n;
+}
+
+/* The directories searched for `profile = NAME`, in order. */
+static size_t
+profile_dirs (const char *recipe_dir, char **dirs)
 {
   const char *env = getenv ("MKBASE_PROFILES");
-  char *cands[4] = { 0 };
-  char *found = NULL;
   size_t n = 0;
 
   if (env && *env)
-    cands[n++] = xasprintf ("%s/%s.conf", env, name);
-  cands[n++] = xasprintf ("%s/../profiles/%s.conf", recipe_dir, name);
-  cands[n++] = xasprintf ("%s/profiles/%s.conf", recipe_dir, name);
-#ifdef MK_DATADIR
-  cands[n++] = xasprintf ("%s/profiles/%s.conf", MK_DATADIR, name);
-#endif
+    dirs[n++] = xstrdup (env);
+  dirs[n++] = xasprintf ("%s/../profiles", recipe_dir);
+  dirs[n++] = xasprintf ("%s/profiles", recipe_dir);
+  return n + builtin_profile_dirs (dirs + n);
+}
+
+static char *
+find_profile (const char *name, const char *recipe_dir, char **looked)
+{
+  char *dirs[5] = { 0 };
+  char *found = NULL;
+  size_t n = profile_dirs (recipe_dir, dirs);
+  char *where = xstrdup ("");
+
   for (size_t i = 0; i < n; i++)
     {
-      if (found == NULL && access (cands[i], R_OK) == 0)
-        found = steal_pointer (&cands[i]);
-      free (cands[i]);
+      cleanup_free char *cand = xasprintf ("%s/%s.conf", dirs[i], name);
+      if (found == NULL && access (cand, R_OK) == 0)
+        found = steal_pointer (&cand);
+      char *w = xasprintf ("%s%s%s", where, i ? ", " : "", dirs[i]);
+      free (where);
+      where = w;
+      free (dirs[i]);
     }
+  *looked = where;
   return found;
 }
 
@@ -810,7 +877,8 @@ mk_profile_load (const char *name, const char *recipe_dir,
                           : xasprintf ("%s/%s", recipe_dir, name);
   else
     {
-      path = find_profile (name, recipe_dir);
+      cleanup_free char *looked = NULL;
+      path = find_profile (name, recipe_dir, &looked);
       if (path == NULL && strcmp (name, "none") == 0)
         {
           /* "none" needs no file: it prunes nothing. */
@@ -822,10 +890,8 @@ mk_profile_load (const char *name, const char *recipe_dir,
         }
       if (path == NULL)
         return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
-                                   "profile `%s` not found (looked in "
-                                   "$MKBASE_PROFILES, %s/../profiles, "
-                                   "%s/profiles)", name, recipe_dir,
-                                   recipe_dir);
+                                   "profile `%s` not found (looked in %s)",
+                                   name, looked);
     }
   p = xcalloc (1, sizeof *p);
   p->name = xstrdup (name);

@@ -50,6 +50,8 @@ struct mk_prune_rule
   enum mk_prune_kind kind;
   char *glob;
   int line;
+  bool from_recipe; /* `remove`/`keep` in [image]: they outrank the
+                       profile's rules (prune.c) */
 };
 
 struct mk_profile
@@ -92,6 +94,9 @@ struct mk_recipe
   int rpmdb;             /* MK_RPMDB_*, -1 until resolved: recipe, else
                             profile, else sqlite */
   char **allow_broken;   /* globs the image check accepts (check.h) */
+  struct mk_prune_rule *rules; /* [image] remove/keep; appended to the
+                                  profile's rules once it is loaded */
+  size_t n_rules;
 };
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line

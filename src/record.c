@@ -95,18 +95,18 @@ write_pkgs (FILE *f, const struct mk_record *rec)
 }
 
 static void
-write_rules (FILE *f, const struct mk_record *rec)
+write_rules (FILE *f, const char *key, const struct mk_record_rule *v,
+             size_t n)
 {
-  fputs ("  \"pruned\": [", f);
-  for (size_t i = 0; i < rec->n_rules; i++)
+  fprintf (f, "  \"%s\": [", key);
+  for (size_t i = 0; i < n; i++)
     {
-      const struct mk_record_rule *r = &rec->rules[i];
       fputs (i ? ",\n    {\"rule\": " : "\n    {\"rule\": ", f);
-      mk_json_string (f, r->label);
+      mk_json_string (f, v[i].label);
       fprintf (f, ", \"entries\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
-               r->entries, r->bytes);
+               v[i].entries, v[i].bytes);
     }
-  fputs (rec->n_rules ? "\n  ],\n" : "],\n", f);
+  fputs (n ? "\n  ],\n" : "],\n", f);
 }
 
 static void
@@ -123,7 +123,8 @@ write_doc (FILE *f, const struct mk_record *rec)
   fprintf (f, ",\n  \"source_date_epoch\": %" PRId64 ",\n",
            rec->source_date_epoch);
   write_pkgs (f, rec);
-  write_rules (f, rec);
+  write_rules (f, "pruned", rec->rules, rec->n_rules);
+  write_rules (f, "spared", rec->spared, rec->n_spared);
   fprintf (f, "  \"totals\": {\"packages\": %zu, \"entries\": %" PRIu64
               ", \"bytes\": %" PRIu64 ", \"implied_entries\": %" PRIu64
               ", \"unowned_bytes\": %" PRIu64
@@ -171,15 +172,15 @@ read_pkgs (const struct mk_json *a, struct mk_record *rec)
 }
 
 static void
-read_rules (const struct mk_json *a, struct mk_record *rec)
+read_rules (const struct mk_json *a, struct mk_record_rule **v, size_t *n)
 {
   if (a == NULL || a->type != MK_JSON_ARRAY)
     return;
-  rec->rules = xcalloc (a->n + 1, sizeof *rec->rules);
+  *v = xcalloc (a->n + 1, sizeof **v);
   for (size_t i = 0; i < a->n; i++)
     {
       const struct mk_json *o = a->items[i];
-      rec->rules[rec->n_rules++] = (struct mk_record_rule){
+      (*v)[(*n)++] = (struct mk_record_rule){
         .label = xstrdup (mk_json_get_str (o, "rule")),
         .entries = mk_json_get_u64 (o, "entries"),
         .bytes = mk_json_get_u64 (o, "bytes") };
@@ -208,7 +209,8 @@ mk_record_read (const char *path, struct mk_record **out, mk_error_t *err)
   rec->source_date_epoch
       = (int64_t) mk_json_get_u64 (doc, "source_date_epoch");
   read_pkgs (mk_json_get (doc, "packages"), rec);
-  read_rules (mk_json_get (doc, "pruned"), rec);
+  read_rules (mk_json_get (doc, "pruned"), &rec->rules, &rec->n_rules);
+  read_rules (mk_json_get (doc, "spared"), &rec->spared, &rec->n_spared);
   tot = mk_json_get (doc, "totals");
   rec->entries = mk_json_get_u64 (tot, "entries");
   rec->bytes = mk_json_get_u64 (tot, "bytes");
@@ -230,6 +232,9 @@ mk_record_clear (struct mk_record *rec)
     }
   for (size_t i = 0; i < rec->n_rules; i++)
     free (rec->rules[i].label);
+  for (size_t i = 0; i < rec->n_spared; i++)
+    free (rec->spared[i].label);
+  free (rec->spared);
   free (rec->pkgs);
   free (rec->rules);
   free (rec->name);

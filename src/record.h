@@ -35,6 +35,9 @@ struct mk_record
   size_t n_pkgs;
   struct mk_record_rule *rules;
   size_t n_rules;
+  struct mk_record_rule *spared; /* keep rules: what each saved from a
+                                    removal */
+  size_t n_spared;
   /* totals: entries and regular-file bytes in the image, entries no
    * package declared (implied parent directories), what pruning removed */
   uint64_t entries, bytes, implied_entries, pruned_entries, pruned_bytes;

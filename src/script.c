@@ -37,6 +37,9 @@
 #ifndef MK_BINDIR
 #define MK_BINDIR "/usr/local/bin"
 #endif
+#ifndef MK_LIBEXEC_TO_BIN
+#define MK_LIBEXEC_TO_BIN "../../bin"
+#endif
 
 #define OUTPUT_MAX (64 * 1024)
 #define WALK_DEPTH_MAX 256
@@ -69,7 +72,8 @@ struct ctx
 char *
 mk_script_runner_path (void)
 {
-  return mk_exe_path ("MKBASE_RUNNER", "mkbase", MK_BINDIR);
+  return mk_exe_path ("MKBASE_RUNNER", "mkbase", MK_LIBEXEC_TO_BIN,
+                      MK_BINDIR);
 }
 
 /* ---- walking the staging tree ----------------------------------------- */

@@ -529,27 +529,47 @@ mk_at_rmtree (int parent, const char *name)
 }
 
 char *
-mk_exe_path (const char *env, const char *name, const char *installed_dir)
+mk_self_dir (void)
+{
+  char self[4096];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  char *slash;
+
+  /* A sealed copy (core.c) reads "/memfd:mkbase (deleted)": no directory. */
+  if (n <= 0 || self[0] != '/')
+    return NULL;
+  self[n] = '\0';
+  if (mk_str_has_suffix (self, " (deleted)"))
+    return NULL;
+  slash = strrchr (self, '/');
+  return xstrndup (self, slash == self ? 1 : (size_t) (slash - self));
+}
+
+char *
+mk_exe_path (const char *env, const char *name, const char *rel,
+             const char *installed_dir)
 {
   const char *e = getenv (env);
-  char self[4096];
-  ssize_t n;
+  cleanup_free char *dir = NULL;
 
   if (e && *e)
     return xstrdup (e);
-  n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
+  dir = mk_self_dir ();
+  if (dir)
     {
-      char *slash, *cand;
-      self[n] = '\0';
-      slash = strrchr (self, '/');
-      if (slash)
+      /* Next to us (the build tree's out/), then where an install put it
+       * relative to us, so that a DESTDIR or moved install works too. */
+      char *cands[2] = { xasprintf ("%s/%s", dir, name),
+                         rel ? xasprintf ("%s/%s/%s", dir, rel, name) : NULL };
+      char *found = NULL;
+      for (size_t i = 0; i < 2; i++)
         {
-          cand = xasprintf ("%.*s/%s", (int) (slash - self), self, name);
-          if (access (cand, X_OK) == 0)
-            return cand;
-          free (cand);
+          if (found == NULL && cands[i] && access (cands[i], X_OK) == 0)
+            found = steal_pointer (&cands[i]);
+          free (cands[i]);
         }
+      if (found)
+        return found;
     }
   return xasprintf ("%s/%s", installed_dir, name);
 }

@@ -180,9 +180,14 @@ int mk_at_rmtree (int dirfd, const char *name);
 /* s with every var replaced by val (a new string). */
 char *mk_str_replace_all (const char *s, const char *var, const char *val);
 
+/* The directory of the running executable, or NULL when it has none (a
+ * sealed in-memory copy).  Caller frees. */
+char *mk_self_dir (void);
+
 /* The other executable `name`: $env when set, else next to this one (the
- * build tree's out/), else installed_dir/name.  Caller frees. */
-char *mk_exe_path (const char *env, const char *name,
+ * build tree's out/), else at <this one's dir>/rel (an install, wherever
+ * it was put), else installed_dir/name.  Caller frees. */
+char *mk_exe_path (const char *env, const char *name, const char *rel,
                    const char *installed_dir);
 
 /* Create a private (0700) temporary directory named PREFIX-XXXXXX under
