@@ -535,6 +535,51 @@ apply_excludes (struct solve_ctx *c)
   pool->considered = &c->considered;
 }
 
+/* For a bare word that is no package: the packages that ship it as a
+ * command, "; /usr/bin/find is in findutils", or "" (a new string).
+ * supermin's and users' package lines name commands (`find`, `more`),
+ * and the fix should be one edit. */
+static char *
+command_hint (Pool *pool, const char *word)
+{
+  static const char *const dirs[] = { "/usr/bin", "/usr/sbin", "/bin",
+                                      "/sbin" };
+  if (strpbrk (word, "/*?[<>= "))
+    return xstrdup ("");
+  for (size_t d = 0; d < ARRAY_SIZE (dirs); d++)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", dirs[d], word);
+      cleanup_strv char **names = NULL;
+      Queue sel, pkgs;
+      queue_init (&sel);
+      queue_init (&pkgs);
+      selection_make (pool, &sel, path, SELECTION_FILELIST);
+      selection_solvables (pool, &sel, &pkgs);
+      for (int i = 0; i < pkgs.count; i++)
+        {
+          Solvable *sv = pool->solvables + pkgs.elements[i];
+          const char *n = pool_id2str (pool, sv->name);
+          if (!mk_strv_contains (names, n))
+            mk_strv_push (&names, xstrdup (n));
+        }
+      queue_free (&sel);
+      queue_free (&pkgs);
+      if (names)
+        {
+          cleanup_free char *list = xstrdup (names[0]);
+          for (size_t i = 1; names[i]; i++)
+            {
+              char *l = xasprintf ("%s, %s", list, names[i]);
+              free (list);
+              list = l;
+            }
+          return xasprintf ("; %s is in %s (name the package, or the path)",
+                            path, list);
+        }
+    }
+  return xstrdup ("");
+}
+
 static int
 build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
 {
@@ -551,7 +596,13 @@ build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
       selection_make (c->pool, &sel, spec, flags);
       if (sel.count == 0)
         {
+          cleanup_free char *hint = command_hint (c->pool, spec);
           queue_free (&sel);
+          if (*hint)
+            return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
+                                       "%s:%d: `%s` is no package%s",
+                                       r->path, r->packages[i].line, spec,
+                                       hint);
           return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
                                      "%s:%d: no package matches `%s`%s",
                                      r->path, r->packages[i].line, spec,
