@@ -550,7 +550,12 @@ write_sbom (struct build *b, const struct mk_oci_layer *layer, int64_t sde,
   return mk_sbom_write (&s, path, err);
 }
 
-/* The record `mkbase inspect` reads (record.h). */
+static char *const default_cmd[] = { (char *) "/bin/sh", NULL };
+static char *const default_env[]
+    = { (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                 "/sbin:/bin", NULL };
+
+/* The record `mkbase inspect` and `mkbase run` read (record.h). */
 static int
 write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
               const char *stem, mk_error_t *err)
@@ -562,8 +567,14 @@ write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
     .profile = xstrdup (b->recipe->profile->name),
     .image = xstrdup (slash ? slash + 1 : b->output),
     .sha256 = xstrdup (res->sha256), .source_date_epoch = sde };
+  const struct mk_recipe *rc = b->recipe;
   int r;
 
+  /* The OCI config's values (oci.c), defaults filled in. */
+  rec.entrypoint = mk_strv_copy (rc->entrypoint);
+  rec.cmd = rc->cmd ? mk_strv_copy (rc->cmd)
+                    : rc->entrypoint ? NULL : mk_strv_copy (default_cmd);
+  rec.env = mk_strv_copy (rc->env ? rc->env : default_env);
   mk_record_count (b->tree, &rec);
   for (size_t i = 0; i < rec.n_pkgs && i < b->pkgs->n; i++)
     rec.pkgs[i].sha256 = xstrdup (b->sha256[i]);
@@ -599,6 +610,7 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
   struct mk_oci_image img = { .name = rc->name, .created = sde,
                               .arch = rc->arch ? rc->arch : mk_host_arch (),
                               .env = rc->env, .cmd = rc->cmd,
+                              .entrypoint = rc->entrypoint,
                               .labels = rc->labels };
   int r;
 

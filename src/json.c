@@ -387,3 +387,30 @@ mk_json_get_u64 (const struct mk_json *obj, const char *key)
   const struct mk_json *v = mk_json_get (obj, key);
   return v && v->type == MK_JSON_NUMBER ? v->u64 : 0;
 }
+
+char **
+mk_json_get_strv (const struct mk_json *obj, const char *key)
+{
+  const struct mk_json *v = mk_json_get (obj, key);
+  char **out;
+  if (v == NULL || v->type != MK_JSON_ARRAY)
+    return NULL;
+  out = xcalloc (v->n + 1, sizeof *out);
+  for (size_t i = 0; i < v->n; i++)
+    out[i] = xstrdup (v->items[i]->type == MK_JSON_STRING ? v->items[i]->str
+                                                           : "");
+  return out;
+}
+
+void
+mk_json_strv (FILE *f, char *const *v)
+{
+  fputc ('[', f);
+  for (size_t i = 0; v && v[i]; i++)
+    {
+      if (i)
+        fputs (", ", f);
+      mk_json_string (f, v[i]);
+    }
+  fputc (']', f);
+}

@@ -57,5 +57,11 @@ const struct mk_json *mk_json_get (const struct mk_json *obj,
                                    const char *key);
 const char *mk_json_get_str (const struct mk_json *obj, const char *key);
 uint64_t mk_json_get_u64 (const struct mk_json *obj, const char *key);
+/* An array of strings as a new NULL-terminated vector (a non-string item
+ * as ""), NULL when the key is missing or no array.  Caller frees. */
+char **mk_json_get_strv (const struct mk_json *obj, const char *key);
+
+/* Write v (NULL: empty) as a JSON array of strings, items after ", ". */
+void mk_json_strv (FILE *f, char *const *v);
 
 #endif

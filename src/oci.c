@@ -233,8 +233,17 @@ make_config (const struct mk_oci_image *img, const struct mk_oci_layer *l,
   mk_json_string (f, mk_oci_goarch (img->arch));
   fputs (",\"os\":\"linux\",\"config\":{\"Env\":", f);
   json_strv (f, img->env ? img->env : default_env);
-  fputs (",\"Cmd\":", f);
-  json_strv (f, img->cmd ? img->cmd : default_cmd);
+  /* As docker: an image with an entrypoint and no cmd runs it alone. */
+  if (img->entrypoint)
+    {
+      fputs (",\"Entrypoint\":", f);
+      json_strv (f, img->entrypoint);
+    }
+  if (img->cmd || !img->entrypoint)
+    {
+      fputs (",\"Cmd\":", f);
+      json_strv (f, img->cmd ? img->cmd : default_cmd);
+    }
   if (img->labels)
     json_labels (f, img->labels);
   fprintf (f, "},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"

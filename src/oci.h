@@ -20,7 +20,8 @@ struct mk_oci_image
   const char *arch;           /* rpm's name (x86_64); mapped to GOARCH */
   int64_t created;            /* SOURCE_DATE_EPOCH */
   char *const *env;           /* KEY=VALUE; NULL: PATH only */
-  char *const *cmd;           /* NULL: /bin/sh */
+  char *const *cmd;           /* NULL: /bin/sh (none with an entrypoint) */
+  char *const *entrypoint;    /* NULL: none */
   char *const *labels;        /* KEY=VALUE */
 };
 

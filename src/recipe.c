@@ -287,7 +287,7 @@ static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
         "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
-        "allow_broken", "remove", "keep", NULL };
+        "allow_broken", "remove", "keep", "entrypoint", NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
         "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
@@ -408,12 +408,13 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
       split_words (v, slot);
       return check_assignments (ctx, key, *slot ? *slot + first : NULL, err);
     }
-  if (strcmp (key, "cmd") == 0)
+  if (strcmp (key, "cmd") == 0 || strcmp (key, "entrypoint") == 0)
     {
-      if (r->cmd != NULL)
+      char ***slot = key[0] == 'c' ? &r->cmd : &r->entrypoint;
+      if (*slot != NULL)
         return ini_error (ctx, err, "%s: set twice", key);
-      split_words (v, &r->cmd);
-      return r->cmd ? 0 : ini_error (ctx, err, "%s: empty value", key);
+      split_words (v, slot);
+      return *slot ? 0 : ini_error (ctx, err, "%s: empty value", key);
     }
   return unknown_key (ctx, key, image_keys, err);
 }
@@ -737,6 +738,7 @@ mk_recipe_free (struct mk_recipe *r)
   mk_strv_free (r->output_formats);
   mk_strv_free (r->labels);
   mk_strv_free (r->cmd);
+  mk_strv_free (r->entrypoint);
   mk_strv_free (r->env);
   mk_strv_free (r->allow_broken);
   for (size_t i = 0; i < r->n_rules; i++)

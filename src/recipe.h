@@ -87,7 +87,9 @@ struct mk_recipe
   char *lock;            /* `lock = FILE` as written (relative to dir) */
   char **output_formats; /* tar, oci, oci-archive, docker-archive */
   char **labels;         /* KEY=VALUE, the OCI config's Labels */
-  char **cmd;            /* the OCI config's Cmd; NULL: /bin/sh */
+  char **cmd;            /* the OCI config's Cmd; NULL: /bin/sh, or none
+                            when there is an entrypoint */
+  char **entrypoint;     /* the OCI config's Entrypoint; NULL: none */
   char **env;            /* KEY=VALUE, the OCI config's Env; NULL: PATH */
   /* Install scripts and the package database (docs/scriptlets.md). */
   bool scriptlets;       /* `scriptlets = run` */

@@ -122,6 +122,13 @@ write_doc (FILE *f, const struct mk_record *rec)
   mk_json_string (f, rec->sha256);
   fprintf (f, ",\n  \"source_date_epoch\": %" PRId64 ",\n",
            rec->source_date_epoch);
+  fputs ("  \"config\": {\"entrypoint\": ", f);
+  mk_json_strv (f, rec->entrypoint);
+  fputs (", \"cmd\": ", f);
+  mk_json_strv (f, rec->cmd);
+  fputs (", \"env\": ", f);
+  mk_json_strv (f, rec->env);
+  fputs ("},\n", f);
   write_pkgs (f, rec);
   write_rules (f, "pruned", rec->rules, rec->n_rules);
   write_rules (f, "spared", rec->spared, rec->n_spared);
@@ -208,6 +215,12 @@ mk_record_read (const char *path, struct mk_record **out, mk_error_t *err)
   rec->sha256 = xstrdup (mk_json_get_str (doc, "sha256"));
   rec->source_date_epoch
       = (int64_t) mk_json_get_u64 (doc, "source_date_epoch");
+  {
+    const struct mk_json *cfg = mk_json_get (doc, "config");
+    rec->entrypoint = mk_json_get_strv (cfg, "entrypoint");
+    rec->cmd = mk_json_get_strv (cfg, "cmd");
+    rec->env = mk_json_get_strv (cfg, "env");
+  }
   read_pkgs (mk_json_get (doc, "packages"), rec);
   read_rules (mk_json_get (doc, "pruned"), &rec->rules, &rec->n_rules);
   read_rules (mk_json_get (doc, "spared"), &rec->spared, &rec->n_spared);
@@ -241,6 +254,9 @@ mk_record_clear (struct mk_record *rec)
   free (rec->profile);
   free (rec->image);
   free (rec->sha256);
+  mk_strv_free (rec->entrypoint);
+  mk_strv_free (rec->cmd);
+  mk_strv_free (rec->env);
   memset (rec, 0, sizeof *rec);
 }
 

@@ -31,6 +31,9 @@ struct mk_record
   char *image;             /* the tar's file name (no directory) */
   char *sha256;            /* of the tar */
   int64_t source_date_epoch;
+  /* What the image runs, as in its OCI config: `mkbase run IMAGE` with no
+   * command runs entrypoint + cmd with env (run.c reads it). */
+  char **entrypoint, **cmd, **env;
   struct mk_record_pkg *pkgs;
   size_t n_pkgs;
   struct mk_record_rule *rules;

@@ -13,14 +13,19 @@
 #include <sys/stat.h>
 
 #include "image.h"
+#include "json.h"
 #include "runner.h"
 #include "util.h"
 
 static const char help_text[]
     = "Usage: mkbase run [OPTIONS] IMAGE [--] [CMD [ARG...]]\n"
       "Boot IMAGE (a tar made by mkbase, or an unpacked directory) in new\n"
-      "namespaces and run CMD (default /bin/sh) as PID 2 under a small init.\n"
+      "namespaces and run CMD as PID 2 under a small init.  Without CMD, the\n"
+      "image's own command runs: the recipe's entrypoint and cmd, as its OCI\n"
+      "config has them (default /bin/sh); CMD replaces cmd, not entrypoint.\n"
       "\n"
+      "      --entrypoint PROG  run PROG instead of the image's entrypoint and\n"
+      "                         cmd, with CMD as its arguments ('' for none)\n"
       "  -e, --env K=V          set an environment variable (K alone: copy\n"
       "                         it from the caller when set)\n"
       "  -w, --workdir DIR      working directory (absolute, default /)\n"
@@ -59,6 +64,7 @@ enum
   OPT_READ_ONLY,
   OPT_KEEP_CAPS,
   OPT_RM,
+  OPT_ENTRYPOINT,
 };
 
 static const struct option options[] = {
@@ -74,6 +80,7 @@ static const struct option options[] = {
   { "read-only", no_argument, NULL, OPT_READ_ONLY },
   { "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
   { "rm", no_argument, NULL, OPT_RM },
+  { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -89,6 +96,7 @@ struct run
   char **strings;            /* owned copies the config points into */
   struct mk_volume *volumes; /* owned array */
   char *rootfs, *state;      /* owned */
+  const char *entrypoint;    /* --entrypoint, "" for none; NULL: the image's */
   bool rm, net_host, user_set;
 };
 
@@ -331,6 +339,9 @@ parse_option (struct run *r, int c, const char *arg, mk_error_t *err)
     case OPT_RM:
       r->rm = true;
       return 0;
+    case OPT_ENTRYPOINT:
+      r->entrypoint = arg;
+      return 0;
     default:
       return bad (err, "unknown option", arg);
     }
@@ -458,10 +469,85 @@ host_root (void)
          && inside == 0 && outside == 0 && count == 4294967295UL;
 }
 
+/* What the build recorded for a tar IMAGE: the OCI config's entrypoint,
+ * cmd and env, from <stem>.record.json next to it.  Only a record of this
+ * very tar counts (its sha256 is the cache's name for the image), so a tar
+ * copied over another keeps nothing of the other's command.  No record, or
+ * a directory IMAGE: nothing, and the defaults apply. */
+struct image_config
+{
+  char **entrypoint, **cmd, **env;
+};
+
+static void
+image_config_clear (struct image_config *c)
+{
+  mk_strv_free (c->entrypoint);
+  mk_strv_free (c->cmd);
+  mk_strv_free (c->env);
+}
+
+static void
+image_config_load (const char *image, const char *rootfs,
+                   struct image_config *c)
+{
+  cleanup_free char *stem = mk_output_stem (image);
+  cleanup_free char *path = xasprintf ("%s.record.json", stem);
+  cleanup_free char *text = NULL;
+  cleanup_json struct mk_json *doc = NULL;
+  const struct mk_json *cfg;
+  const char *digest = strrchr (rootfs, '/');
+  mk_error_t e = NULL;
+
+  if (access (path, F_OK) < 0)
+    return;
+  if (mk_read_file_at (AT_FDCWD, path, 64 << 20, &text, NULL, &e) < 0
+      || mk_json_parse (text, path, &doc, &e) < 0)
+    {
+      mk_warn ("ignoring the build record: %s", e->msg);
+      mk_error_release (&e);
+      return;
+    }
+  if (digest == NULL || strcmp (mk_json_get_str (doc, "sha256"), digest + 1))
+    {
+      mk_debug ("%s is the record of another image", path);
+      return;
+    }
+  cfg = mk_json_get (doc, "config");
+  c->entrypoint = mk_json_get_strv (cfg, "entrypoint");
+  c->cmd = mk_json_get_strv (cfg, "cmd");
+  c->env = mk_json_get_strv (cfg, "env");
+}
+
+/* docker run's rules: --entrypoint replaces the image's entrypoint and
+ * drops its cmd; a CMD replaces the cmd; what is left runs, /bin/sh when
+ * nothing is. */
+static void
+set_argv (struct run *r, char **cmd, const struct image_config *c)
+{
+  char *const *args = *cmd ? cmd : c->cmd;
+
+  if (r->entrypoint)
+    {
+      if (*r->entrypoint)
+        mk_strv_push (&r->argv, xstrdup (r->entrypoint));
+      args = cmd;
+    }
+  else
+    for (size_t i = 0; c->entrypoint && c->entrypoint[i]; i++)
+      mk_strv_push (&r->argv, xstrdup (c->entrypoint[i]));
+  for (size_t i = 0; args && args[i]; i++)
+    mk_strv_push (&r->argv, xstrdup (args[i]));
+  if (r->argv == NULL)
+    mk_strv_push (&r->argv, xstrdup ("/bin/sh"));
+  r->cfg.argv = r->argv;
+}
+
 static int
 prepare (struct run *r, const char *image, char **cmd, mk_error_t *err)
 {
-  static char *const default_cmd[] = { (char *) "/bin/sh", NULL };
+  __attribute__ ((cleanup (image_config_clear))) struct image_config c
+      = { 0 };
   bool cached = false;
 
   r->cfg.mounts.userns = !host_root ();
@@ -471,13 +557,17 @@ prepare (struct run *r, const char *image, char **cmd, mk_error_t *err)
                                "run: --user %u:%u: a rootless run maps "
                                "only the caller, as 0:0",
                                (unsigned) r->cfg.uid, (unsigned) r->cfg.gid);
-  for (char **a = *cmd ? cmd : (char **) default_cmd; *a; a++)
-    mk_strv_push (&r->argv, xstrdup (*a));
-  r->cfg.argv = r->argv;
   base_env (r);
   if (mk_image_prepare (image, &r->rootfs, &cached, err) < 0)
     return -1;
   r->cfg.mounts.rootfs = r->rootfs;
+  if (cached)
+    image_config_load (image, r->rootfs, &c);
+  /* The image's Env over the defaults; -e goes over both (mk_run_cli). */
+  for (size_t i = 0; c.env && c.env[i]; i++)
+    if (strchr (c.env[i], '=') && c.env[i][0] != '=')
+      env_set (&r->env, c.env[i]);
+  set_argv (r, cmd, &c);
   if (cached && make_state (r, err) < 0)
     return -1;
   r->cfg.env = r->env;

@@ -108,6 +108,19 @@ mk_strv_push (char ***v, char *s)
   (*v)[n + 1] = NULL;
 }
 
+char **
+mk_strv_copy (char *const *v)
+{
+  char **out;
+  size_t n = mk_strv_len (v);
+  if (v == NULL)
+    return NULL;
+  out = xcalloc (n + 1, sizeof *out);
+  for (size_t i = 0; i < n; i++)
+    out[i] = xstrdup (v[i]);
+  return out;
+}
+
 bool
 mk_strv_contains (char *const *v, const char *s)
 {

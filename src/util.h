@@ -106,6 +106,7 @@ steal_fd (int *fd)
 size_t mk_strv_len (char *const *v);
 void mk_strv_push (char ***v, char *s); /* takes ownership of s */
 bool mk_strv_contains (char *const *v, const char *s);
+char **mk_strv_copy (char *const *v); /* NULL for NULL */
 
 bool mk_str_has_prefix (const char *s, const char *prefix);
 

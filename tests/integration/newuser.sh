@@ -121,3 +121,34 @@ ok $? "to the packages that ship them"
 recipe "$T/home/img/none.conf" "bash nosuchcommand"
 "$MKBASE" resolve "$T/home/img/none.conf" >/dev/null 2>"$T/e"
 is "$(cat "$T/e")" "mkbase: $T/home/img/none.conf:3: no package matches \`nosuchcommand\`" "a word nothing ships keeps the plain message"
+
+# --- 7. the image's own command ---------------------------------------------------
+recipe "$T/home/img/ep.conf" "bash coreutils" \
+  "entrypoint = /bin/echo from-entrypoint" "cmd = default-arg" \
+  "env = GREETING=hello PATH=/usr/bin:/bin" "output_format = docker-archive"
+"$MKBASE" -q "$T/home/img/ep.conf" -o "$T/ep.tar" >/dev/null 2>"$T/e"
+ok $? "a recipe with entrypoint, cmd and env builds" || sed 's/^/#   /' "$T/e"
+is "$("$MKBASE" run --rm "$T/ep.tar" 2>&1)" "from-entrypoint default-arg" "mkbase run IMAGE runs entrypoint + cmd"
+is "$("$MKBASE" run --rm "$T/ep.tar" x y 2>&1)" "from-entrypoint x y" "a CMD replaces cmd, after the entrypoint"
+is "$("$MKBASE" run --rm --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING $PATH' 2>&1)" "hello /usr/bin:/bin" "--entrypoint replaces it; the recipe's env is the environment"
+is "$("$MKBASE" run --rm --entrypoint '' "$T/ep.tar" /bin/echo plain 2>&1)" "plain" "--entrypoint '' runs CMD alone"
+is "$("$MKBASE" run --rm -e GREETING=over --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING' 2>&1)" "over" "-e goes over the image's env"
+recipe "$T/home/img/cmd.conf" "bash coreutils" "cmd = /bin/echo only-cmd"
+"$MKBASE" -q "$T/home/img/cmd.conf" -o "$T/cmd.tar" >/dev/null 2>&1
+is "$("$MKBASE" run --rm "$T/cmd.tar" 2>&1)" "only-cmd" "a cmd without entrypoint runs as it is"
+is "$("$MKBASE" run --rm "$T/cmd.tar" /bin/echo mine 2>&1)" "mine" "and a CMD replaces it"
+is "$("$MKBASE" run --rm "$T/home/img/images/rk.tar" /bin/sh -c 'echo $0' 2>/dev/null)" "/bin/sh" "an image without one runs CMD (/bin/sh default)"
+cp "$T/home/img/images/rk.tar" "$T/copy.tar"
+cp "$T/ep.record.json" "$T/copy.record.json"
+is "$(echo 'echo from-sh' | "$MKBASE" run --rm "$T/copy.tar" 2>/dev/null)" "from-sh" "a record of another tar is not believed: /bin/sh runs"
+python3 - "$T/ep.docker.tar" >"$T/cfg" 2>&1 <<'PY'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1]); m = json.load(t.extractfile("manifest.json"))
+c = json.load(t.extractfile(m[0]["Config"]))["config"]
+print(c.get("Entrypoint"), c.get("Cmd"), c.get("Env"))
+PY
+is "$(cat "$T/cfg")" "['/bin/echo', 'from-entrypoint'] ['default-arg'] ['GREETING=hello', 'PATH=/usr/bin:/bin']" "the docker archive's config has the same Entrypoint, Cmd and Env"
+podman_setup
+loaded=$(podman load -q -i "$T/ep.docker.tar" 2>"$T/podman.err" | sed -n 's/^Loaded image: //p' | head -1)
+is "$(podman run --rm --network none "$loaded" 2>>"$T/podman.err" | tail -1)" "from-entrypoint default-arg" "podman run of it runs the same" || sed 's/^/#   /' "$T/podman.err" | tail -5
+podman rmi -f "$loaded" >/dev/null 2>&1
