@@ -26,6 +26,12 @@ static const char help_text[]
       "\n"
       "      --entrypoint PROG  run PROG instead of the image's entrypoint and\n"
       "                         cmd, with CMD as its arguments ('' for none)\n"
+      "  -i, --interactive      relay stdin to the -t terminal (stdin is\n"
+      "                         always the command's without -t)\n"
+      "  -t, --tty              give the command a terminal of its own (a pty\n"
+      "                         of the container's devpts): job control, the\n"
+      "                         window size, Ctrl-C for the command; -it for\n"
+      "                         an interactive shell\n"
       "  -e, --env K=V          set an environment variable (K alone: copy\n"
       "                         it from the caller when set)\n"
       "  -w, --workdir DIR      working directory (absolute, default /)\n"
@@ -69,6 +75,8 @@ enum
 
 static const struct option options[] = {
   { "env", required_argument, NULL, 'e' },
+  { "interactive", no_argument, NULL, 'i' },
+  { "tty", no_argument, NULL, 't' },
   { "workdir", required_argument, NULL, 'w' },
   { "user", required_argument, NULL, 'u' },
   { "volume", required_argument, NULL, 'v' },
@@ -298,6 +306,12 @@ parse_option (struct run *r, int c, const char *arg, mk_error_t *err)
     {
     case 'e':
       return parse_env (r, arg, err);
+    case 'i':
+      r->cfg.interactive = true;
+      return 0;
+    case 't':
+      r->cfg.tty = true;
+      return 0;
     case 'w':
       if (!clean_abs_path (arg))
         return bad (err, "--workdir must be an absolute path, not", arg);
@@ -356,7 +370,7 @@ parse_args (struct run *r, int argc, char **argv, const char **image,
   int c;
   optind = 0; /* glibc: full reinitialisation, main may have parsed */
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+e:w:u:v:h", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+e:w:u:v:hit", options, NULL)) != -1)
     {
       if (c == 'h')
         {

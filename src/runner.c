@@ -39,8 +39,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "console.h"
 #include "seccomp.h"
 #include "util.h"
+
+#include <sys/signalfd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -255,12 +258,32 @@ exec_command (char *const *argv, char *const *env)
   return denied ? EACCES : ENOENT;
 }
 
+/* -t: the pty's terminal becomes the command's stdio and controlling
+ * terminal, in a session of its own (so a shell has job control). */
+static int
+take_terminal (int slave, mk_error_t *err)
+{
+  if (setsid () < 0 || ioctl (slave, TIOCSCTTY, 0) < 0)
+    return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
+                               "make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2 (slave, fd) < 0)
+      return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
+                                 "connect the pty");
+  if (slave > 2)
+    close (slave);
+  return 0;
+}
+
 static void __attribute__ ((noreturn))
-command_main (const struct mk_run_config *cfg, int report)
+command_main (const struct mk_run_config *cfg, int report, int slave)
 {
   mk_error_t err = NULL;
   sigset_t none;
   int e;
+
+  if (slave >= 0 && take_terminal (slave, &err) < 0)
+    child_fail (report, &err);
 
   /* Undo the runner's blocked signals and any SIG_IGN inherited from the
    * caller (a shell's `&` ignores SIGINT), as docker does. */
@@ -326,8 +349,20 @@ init_wait (pid_t cmd, const sigset_t *set)
     }
 }
 
+/* -t: make the pty from the container's devpts and hand the master to
+ * the runner; *slave stays for the command. */
 static int
-init_setup (const struct mk_run_config *cfg, mk_error_t *err)
+init_console (int sock, int *slave, mk_error_t *err)
+{
+  cleanup_close int master = mk_console_open (slave, err);
+  if (master < 0)
+    return -1;
+  return mk_console_send (sock, master, err);
+}
+
+static int
+init_setup (const struct mk_run_config *cfg, int console, int *slave,
+            mk_error_t *err)
 {
   const char *h = cfg->hostname;
 
@@ -343,8 +378,11 @@ init_setup (const struct mk_run_config *cfg, mk_error_t *err)
       || enter_workdir (cfg->workdir, err) < 0)
     return -1;
   umask (022);
+  if (console >= 0 && init_console (console, slave, err) < 0)
+    return -1;
   /* A new session: the command has no controlling terminal it could push
-   * input into with TIOCSTI (CVE-2017-5226). */
+   * input into with TIOCSTI (CVE-2017-5226); with -t, its terminal is the
+   * container's own pty, not the caller's. */
   if (setsid () < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno, "setsid");
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -356,41 +394,48 @@ init_setup (const struct mk_run_config *cfg, mk_error_t *err)
   return mk_seccomp_load (err);
 }
 
-/* fds: the sync socket, the report pipe. */
+/* fds: the sync socket, the report pipe, the console socket (-t) or -1. */
 struct init_fds
 {
-  int sync, report;
+  int sync, report, console;
 };
 
 static void __attribute__ ((noreturn))
 init_main (const struct mk_run_config *cfg, struct init_fds fds)
 {
   mk_error_t err = NULL;
-  int keep[2] = { fds.sync, fds.report };
+  int keep[3] = { fds.sync, fds.report, fds.console };
+  size_t n_keep = fds.console >= 0 ? 3 : 2;
+  int slave = -1;
   sigset_t set;
   char go;
   pid_t cmd;
 
   /* If the runner dies, so does the container. */
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  qsort (keep, 2, sizeof keep[0], compare_int);
-  close_fds_except (keep, 2);
+  qsort (keep, n_keep, sizeof keep[0], compare_int);
+  close_fds_except (keep, n_keep);
   /* EOF instead of the byte: the runner failed or died; it reports. */
   if (TEMP_FAILURE_RETRY (read (fds.sync, &go, 1)) != 1)
     _exit (MK_EXIT_RUNNER);
   close (fds.sync);
-  if (init_setup (cfg, &err) < 0)
+  if (init_setup (cfg, fds.console, &slave, &err) < 0)
     {
       mk_error_wrap (&err, "container set-up");
       child_fail (fds.report, &err);
     }
+  if (fds.console >= 0)
+    close (fds.console);
   if (cfg->title)
     memset (cfg->title, 0, cfg->title_len);
   cmd = fork ();
   if (cmd < 0)
     child_report (fds.report, MK_EXIT_RUNNER, errno, "fork the command");
   if (cmd == 0)
-    command_main (cfg, fds.report);
+    command_main (cfg, fds.report, slave);
+  /* Only the command holds the terminal: its end is the pty's end. */
+  if (slave >= 0)
+    close (slave);
   close (fds.report);
   signal_set (&set);
   _exit (init_wait (cmd, &set));
@@ -454,6 +499,42 @@ runner_wait (pid_t init, const sigset_t *set)
     }
 }
 
+/* runner_wait with a pty: relay it, and resize it on SIGWINCH instead of
+ * forwarding the signal (the kernel signals the pty's foreground job). */
+static int
+runner_wait_console (pid_t init, const sigset_t *set, struct mk_console *con)
+{
+  cleanup_close int sfd = signalfd (-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+  int status = -1;
+
+  if (sfd < 0)
+    {
+      mk_console_detach (con);
+      return runner_wait (init, set);
+    }
+  for (bool done = false; !done;)
+    {
+      struct signalfd_siginfo si;
+      if (mk_console_poll (con, sfd) < 0)
+        break;
+      while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+        {
+          if (si.ssi_signo == SIGWINCH)
+            mk_console_resize (con);
+          else if (si.ssi_signo != SIGCHLD)
+            kill (init, (int) si.ssi_signo);
+          else if (waitpid (init, &status, WNOHANG) == init)
+            done = true;
+        }
+    }
+  mk_console_detach (con);
+  if (status == -1)
+    {
+      waitpid (init, &status, 0);
+    }
+  return status_code (status);
+}
+
 /* Turn init's or the command's message, if any, into *err. */
 static int
 read_report (int fd, mk_error_t *err)
@@ -486,12 +567,12 @@ release_init (int fd, mk_error_t *err)
  * is lost before its loop runs), then set it up from the outside. */
 static pid_t
 start_init (const struct mk_run_config *cfg, struct mk_cgroup *cg,
-            const int fds[4], mk_error_t *err)
+            const int fds[6], mk_error_t *err)
 {
   pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (cfg) | SIGCHLD, NULL,
                                NULL, NULL, NULL);
   if (pid == 0)
-    init_main (cfg, (struct init_fds){ fds[0], fds[3] });
+    init_main (cfg, (struct init_fds){ fds[0], fds[3], fds[5] });
   if (pid < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
                                "clone into new namespaces");
@@ -515,12 +596,15 @@ close_all (int *fds, size_t n)
       close (steal_fd (&fds[i]));
 }
 
-/* fds: sync socket pair, report pipe; all close-on-exec. */
+/* fds: sync socket pair, report pipe, console socket pair (-t only); all
+ * close-on-exec. */
 static int
-make_channels (int fds[4], mk_error_t *err)
+make_channels (const struct mk_run_config *cfg, int fds[6], mk_error_t *err)
 {
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0
-      || pipe2 (fds + 2, O_CLOEXEC) < 0)
+      || pipe2 (fds + 2, O_CLOEXEC) < 0
+      || (cfg->tty
+          && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds + 4) < 0))
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
                                "create the runner's channels");
   return 0;
@@ -530,9 +614,9 @@ int
 mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
 {
   cleanup_cgroup struct mk_cgroup *cg = NULL;
-  int fds[4] = { -1, -1, -1, -1 };
+  int fds[6] = { -1, -1, -1, -1, -1, -1 };
   sigset_t set, old;
-  int status;
+  int status, master = -1;
   pid_t init;
 
   if (!mk_cgroup_limits_empty (&cfg->limits))
@@ -541,17 +625,21 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
       if (mk_cgroup_create (&cfg->limits, name, &cg, err) < 0)
         return -1;
     }
-  if (make_channels (fds, err) < 0)
+  if (make_channels (cfg, fds, err) < 0)
     {
-      close_all (fds, 4);
+      close_all (fds, 6);
       return -1;
     }
   signal_set (&set);
   sigprocmask (SIG_BLOCK, &set, &old);
   init = start_init (cfg, cg, fds, err);
-  /* Keep only the report pipe's read end. */
+  /* Keep only the report pipe's read end and our console socket. */
   close_all (fds, 2);
   close_all (fds + 3, 1);
+  close_all (fds + 5, 1);
+  if (init >= 0 && fds[4] >= 0)
+    master = mk_console_recv (fds[4]);
+  close_all (fds + 4, 1);
   if (init < 0)
     {
       sigprocmask (SIG_SETMASK, &old, NULL);
@@ -562,7 +650,14 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
    * main's handler (mk_signals_install); pass it on now. */
   if (mk_interrupted ())
     kill (init, mk_interrupted ());
-  status = runner_wait (init, &set);
+  if (master >= 0)
+    {
+      struct mk_console con;
+      mk_console_attach (&con, master, cfg->interactive);
+      status = runner_wait_console (init, &set, &con);
+    }
+  else
+    status = runner_wait (init, &set);
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (read_report (fds[2], err) < 0)
     status = -1;

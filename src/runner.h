@@ -20,6 +20,9 @@ struct mk_run_config
   uid_t uid;
   gid_t gid;
   bool keep_caps; /* keep every capability instead of Docker's set */
+  bool tty;         /* -t: the command's stdio is a pty of the container's
+                       own, relayed by the runner (console.c) */
+  bool interactive; /* -i: with tty, relay stdin to it */
   struct mk_cgroup_limits limits;
   /* Optional: memory init blanks (in its own copy) so that /proc/1/cmdline
    * does not show the runner's arguments.  Nothing in this config may

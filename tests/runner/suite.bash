@@ -206,8 +206,27 @@ t_cache() {
      "$WHO: the cache entry is the tar's sha256"
 }
 
+# -it through a real pty (lib/ptydrive.py: an interactive bash, job
+# control, the window size and a resize, Ctrl-C and Ctrl-Z for the command,
+# its exit status); -t from a pipe; -t without -i.
+t_tty() {
+  local line out
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok 0 "$WHO: -it: ${line#ok - }" ;;
+      "not ok - "*) ok 1 "$WHO: -it: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(timeout 120 python3 "$TOP/tests/runner/lib/ptydrive.py" "$IMG" "${PFX[@]}" "$MKBASE")
+  printf 'echo "in:$(tty)"; exit 3\n' | "${PFX[@]}" "$MKBASE" run --rm -it "$IMG" /bin/bash >"$T/tty.out" 2>"$T/err"
+  is "$?:$(tr -d '\r' <"$T/tty.out" | grep '^in:')" "3:in:/dev/pts/0" "$WHO: -it with input from a pipe: read through the pty, its exit status kept"
+  out=$("${PFX[@]}" "$MKBASE" run --rm -t "$IMG" /bin/sh -c 'tty; echo x' </dev/null 2>"$T/err")
+  is "$out" "$(printf '/dev/pts/0\r\nx\r')" "$WHO: -t alone: the output comes through the terminal (CRLF, as docker -t)"
+  is "$(mr "$IMG" /bin/sh -c 'tty' </dev/null)" "not a tty" "$WHO: without -t the command has no terminal"
+}
+
 runner_suite() {
   WHO=$1
   t_boot; t_proc; t_privs; t_mounts; t_env; t_exit; t_signals; t_workdir
-  t_limits; t_cache
+  t_limits; t_cache; t_tty
 }
