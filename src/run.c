@@ -37,8 +37,14 @@ static const char help_text[]
       "  -w, --workdir DIR      working directory (absolute, default /)\n"
       "  -u, --user UID[:GID]   numeric user and group (default 0:0)\n"
       "      --hostname NAME    host name (default mkbase)\n"
-      "      --net none|host    none (default): a new network namespace with\n"
-      "                         only loopback, up; host: the host's network\n"
+      "      --net none|private|host\n"
+      "                         none (default): a new network namespace with\n"
+      "                         only loopback, up; private: one of its own\n"
+      "                         with outbound access through pasta (passt);\n"
+      "                         host: the host's network\n"
+      "  -p, --publish [127.0.0.1:]HOSTPORT:PORT[/udp]\n"
+      "                         forward HOSTPORT on the host's 127.0.0.1 to\n"
+      "                         PORT in the container (implies --net private)\n"
       "  -v, --volume HOST:DIR[:ro|rw]\n"
       "                         bind-mount the absolute host path HOST on DIR\n"
       "      --read-only        mount the image root read-only\n"
@@ -76,6 +82,7 @@ enum
 static const struct option options[] = {
   { "env", required_argument, NULL, 'e' },
   { "interactive", no_argument, NULL, 'i' },
+  { "publish", required_argument, NULL, 'p' },
   { "tty", no_argument, NULL, 't' },
   { "workdir", required_argument, NULL, 'w' },
   { "user", required_argument, NULL, 'u' },
@@ -105,7 +112,8 @@ struct run
   struct mk_volume *volumes; /* owned array */
   char *rootfs, *state;      /* owned */
   const char *entrypoint;    /* --entrypoint, "" for none; NULL: the image's */
-  bool rm, net_host, user_set;
+  struct mk_port *ports;     /* -p, owned */
+  bool rm, net_host, user_set, net_given;
 };
 
 static void
@@ -115,6 +123,7 @@ run_free (struct run *r)
   mk_strv_free (r->argv);
   mk_strv_free (r->strings);
   free (r->volumes);
+  free (r->ports);
   free (r->rootfs);
   free (r->state);
 }
@@ -327,9 +336,21 @@ parse_option (struct run *r, int c, const char *arg, mk_error_t *err)
       r->cfg.hostname = keep (r, xstrdup (arg));
       return 0;
     case OPT_NET:
-      if (strcmp (arg, "none") != 0 && strcmp (arg, "host") != 0)
-        return bad (err, "--net takes none or host, not", arg);
+      if (strcmp (arg, "none") != 0 && strcmp (arg, "host") != 0
+          && strcmp (arg, "private") != 0)
+        return bad (err, "--net takes none, private or host, not", arg);
       r->net_host = strcmp (arg, "host") == 0;
+      r->cfg.net_private = strcmp (arg, "private") == 0;
+      r->net_given = true;
+      return 0;
+    case 'p':
+      r->ports = xreallocarray (r->ports, r->cfg.n_ports + 1,
+                                sizeof *r->ports);
+      if (mk_net_parse_port (arg, &r->ports[r->cfg.n_ports]) < 0)
+        return bad (err, "--publish takes [127.0.0.1:]HOSTPORT:PORT[/tcp|/udp], "
+                         "not", arg);
+      r->cfg.ports = r->ports;
+      r->cfg.n_ports++;
       return 0;
     case OPT_MEMORY:
       return parse_bytes (arg, &r->cfg.limits.memory) < 0
@@ -370,7 +391,7 @@ parse_args (struct run *r, int argc, char **argv, const char **image,
   int c;
   optind = 0; /* glibc: full reinitialisation, main may have parsed */
   opterr = 0;
-  while ((c = getopt_long (argc, argv, "+e:w:u:v:hit", options, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+e:w:u:v:p:hit", options, NULL)) != -1)
     {
       if (c == 'h')
         {
@@ -624,6 +645,11 @@ mk_run_cli (int argc, char **argv, mk_error_t *err)
     default:
       return -1;
     }
+  if (r.cfg.n_ports && !r.net_given)
+    r.cfg.net_private = true;
+  if (r.cfg.n_ports && !r.cfg.net_private)
+    return bad (err, "--publish needs --net private, not --net",
+                r.net_host ? "host" : "none");
   /* -e entries were collected first; the defaults go underneath them. */
   {
     char **user_env = steal_pointer (&r.env);

@@ -567,7 +567,7 @@ release_init (int fd, mk_error_t *err)
  * is lost before its loop runs), then set it up from the outside. */
 static pid_t
 start_init (const struct mk_run_config *cfg, struct mk_cgroup *cg,
-            const int fds[6], mk_error_t *err)
+            const int fds[6], struct mk_net *net, mk_error_t *err)
 {
   pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (cfg) | SIGCHLD, NULL,
                                NULL, NULL, NULL);
@@ -576,10 +576,16 @@ start_init (const struct mk_run_config *cfg, struct mk_cgroup *cg,
   if (pid < 0)
     return mk_make_error_code (err, MK_EXIT_RUNNER, errno,
                                "clone into new namespaces");
+  /* The network is ready before init goes on, so the command never sees
+   * it half made. */
   if ((cfg->mounts.userns && write_id_maps (pid, err) < 0)
       || (cg && mk_cgroup_enter (cg, pid, err) < 0)
+      || (cfg->net_private
+          && mk_net_start (pid, cfg->mounts.userns, cfg->ports, cfg->n_ports,
+                           net, err) < 0)
       || release_init (fds[1], err) < 0)
     {
+      mk_net_stop (net);
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
       (*err)->exit_code = MK_EXIT_RUNNER;
@@ -615,6 +621,7 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
 {
   cleanup_cgroup struct mk_cgroup *cg = NULL;
   int fds[6] = { -1, -1, -1, -1, -1, -1 };
+  struct mk_net net = { .pid = -1 };
   sigset_t set, old;
   int status, master = -1;
   pid_t init;
@@ -632,7 +639,7 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
     }
   signal_set (&set);
   sigprocmask (SIG_BLOCK, &set, &old);
-  init = start_init (cfg, cg, fds, err);
+  init = start_init (cfg, cg, fds, &net, err);
   /* Keep only the report pipe's read end and our console socket. */
   close_all (fds, 2);
   close_all (fds + 3, 1);
@@ -658,6 +665,8 @@ mk_runner_run (const struct mk_run_config *cfg, mk_error_t *err)
     }
   else
     status = runner_wait (init, &set);
+  /* The container is gone: so goes its network helper. */
+  mk_net_stop (&net);
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (read_report (fds[2], err) < 0)
     status = -1;

@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "error.h"
 #include "mount.h"
+#include "net.h"
 
 struct mk_run_config
 {
@@ -23,6 +24,9 @@ struct mk_run_config
   bool tty;         /* -t: the command's stdio is a pty of the container's
                        own, relayed by the runner (console.c) */
   bool interactive; /* -i: with tty, relay stdin to it */
+  bool net_private;  /* --net private: pasta on the new netns (net.c) */
+  const struct mk_port *ports; /* -p, with net_private */
+  size_t n_ports;
   struct mk_cgroup_limits limits;
   /* Optional: memory init blanks (in its own copy) so that /proc/1/cmdline
    * does not show the runner's arguments.  Nothing in this config may

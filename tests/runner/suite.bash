@@ -225,8 +225,69 @@ t_tty() {
   is "$(mr "$IMG" /bin/sh -c 'tty' </dev/null)" "not a tty" "$WHO: without -t the command has no terminal"
 }
 
+# --net private through pasta: a perl server in the image answers curl on
+# the host through -p; outbound connections reach a server on the host
+# (pasta maps the gateway to the host); pasta is gone after the run; a
+# missing pasta is one line and 125.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+t_net() {
+  local port hport gw pid i out
+  if [ "$WHO" = rootless ] && ! "${PFX[@]}" test -r /dev/net/tun -a -w /dev/net/tun; then
+    echo "# SKIP: $WHO --net private: /dev/net/tun is $(stat -c %a /dev/net/tun 2>/dev/null || echo missing), not 0666 as udev makes it (.ci/run sets it)"
+    skip "$WHO: --net private (see the line above)"
+    return
+  fi
+  mkdir -p "$T/net"; chmod 0755 "$T/net"
+  cat >"$T/net/srv.pl" <<'PL'
+use IO::Socket::INET;
+my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die "listen: $!";
+open(my $r, '>', '/run-state/ready'); close $r;
+while (my $c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\r\n\r\nhello from the container\n"; close $c; }
+PL
+  chmod 0644 "$T/net/srv.pl"
+  rm -rf "$T/net/state"; mkdir -p "$T/net/state"; chmod 0777 "$T/net/state"
+  port=$(free_port)
+  "${PFX[@]}" "$MKBASE" run --rm -p "$port:8080" -v "$T/net:/srv:ro" -v "$T/net/state:/run-state" \
+    "$IMG" perl /srv/srv.pl 2>"$T/net/err" &
+  pid=$!
+  for i in $(seq 100); do [ -e "$T/net/state/ready" ] && break; sleep 0.05; done
+  out=$(curl -s -m 5 "http://127.0.0.1:$port/")
+  is "$out" "hello from the container" "$WHO: --net private -p $port:8080: a server in the image answers curl on 127.0.0.1"
+  [ "$out" = "hello from the container" ] || sed 's/^/#   /' "$T/net/err" | head -5
+  ss -Hltn "sport = :$port" | grep -q "127.0.0.1:$port"
+  ok $? "$WHO: the port is published on 127.0.0.1 only"
+  kill "$pid"; wait "$pid" 2>/dev/null
+  sleep 0.2
+  ss -Hltn "sport = :$port" | grep -q .
+  ok "$([ $? != 0 ]; echo $?)" "$WHO: after the run the port is free: pasta was stopped with the container"
+  ! pgrep -f "pasta --foreground.*$port:8080" >/dev/null
+  ok $? "$WHO: no pasta process is left"
+  hport=$(free_port)
+  python3 -m http.server "$hport" --bind 127.0.0.1 >/dev/null 2>&1 &
+  local hs=$!
+  gw=$(ip route | awk '/^default/ {print $3; exit}')
+  for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.1; done
+  if [ -n "$gw" ]; then
+    out=$(mr --rm --net private -e GW="$gw" -e P="$hport" "$IMG" bash -c \
+      'exec 3<>/dev/tcp/$GW/$P && printf "GET / HTTP/1.0\r\n\r\n" >&3 && head -1 <&3; ls /sys/class/net | tr "\n" " "')
+    is "$(tr -d '\r' <<<"$out")" "HTTP/1.0 200 OK
+eth0 lo " "$WHO: --net private has outbound access (a host server through the gateway) and an interface of its own"
+  else
+    skip "$WHO: outbound access: this machine has no default route"
+  fi
+  mr --rm "$IMG" bash -c "exec 3<>/dev/tcp/${gw:-192.0.2.1}/$hport" 2>/dev/null
+  ok "$([ $? != 0 ]; echo $?)" "$WHO: --net none (the default) has no way out"
+  kill "$hs"
+  # PATH without pasta; the runner itself is found by its absolute path.
+  "${PFX[@]}" env PATH=/nonexistent "$MKBASE" run --rm --net private "$IMG" true 2>"$T/err"
+  is "$?:$(cat "$T/err")" "125:mkbase: run: --net private needs pasta, which is not in PATH (install Debian's package passt)" \
+     "$WHO: a missing pasta is one line and 125"
+  mr -p 80 "$IMG" true; is "$?:$(err_line)" "125:mkbase: run: --publish takes [127.0.0.1:]HOSTPORT:PORT[/tcp|/udp], not \`80\` (see mkbase run --help)" "$WHO: a bad -p is one line and 125"
+  mr --net none -p 1:2 "$IMG" true; is "$?" 125 "$WHO: -p with --net none is refused"
+}
+
 runner_suite() {
   WHO=$1
   t_boot; t_proc; t_privs; t_mounts; t_env; t_exit; t_signals; t_workdir
-  t_limits; t_cache; t_tty
+  t_limits; t_cache; t_tty; t_net
 }
