@@ -555,6 +555,42 @@ static char *const default_env[]
     = { (char *) "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
                  "/sbin:/bin", NULL };
 
+/* What the install scriptlets made or changed, as it went into the tar,
+ * for `mkbase verify` (docs/scriptlets.md): the image as built includes
+ * it, so a fresh image verifies clean and a later change is still seen. */
+static int
+record_scripted (struct build *b, struct mk_record *rec, mk_error_t *err)
+{
+  size_t n;
+  cleanup_free struct mk_entry **v = mk_tree_sorted (b->tree, &n);
+
+  rec->scripted = xcalloc (n + 1, sizeof *rec->scripted);
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_entry *e = v[i];
+      struct mk_record_scripted *s;
+      if (e->removed || !(e->flags & MK_ENTRY_SCRIPTED))
+        continue;
+      s = &rec->scripted[rec->n_scripted++];
+      *s = (struct mk_record_scripted){
+        .path = xstrdup (e->path), .mode = (uint32_t) e->mode,
+        .uid = e->uid, .gid = e->gid,
+        .size = S_ISREG (e->mode) ? e->size : 0,
+        .linkto = S_ISLNK (e->mode) && e->linkto ? xstrdup (e->linkto)
+                                                 : NULL };
+      if (S_ISREG (e->mode))
+        {
+          cleanup_close int fd
+              = mk_at_open (b->rootfd, e->path, O_RDONLY | O_CLOEXEC, 0);
+          if (fd < 0)
+            return mk_make_error (err, errno, "staging: open `%s`", e->path);
+          if (mk_digest_fd (fd, "sha256", &s->sha256, err, e->path) < 0)
+            return -1;
+        }
+    }
+  return 0;
+}
+
 /* The record `mkbase inspect` and `mkbase run` read (record.h). */
 static int
 write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
@@ -576,6 +612,11 @@ write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
                     : rc->entrypoint ? NULL : mk_strv_copy (default_cmd);
   rec.env = mk_strv_copy (rc->env ? rc->env : default_env);
   mk_record_count (b->tree, &rec);
+  if (record_scripted (b, &rec, err) < 0)
+    {
+      mk_record_clear (&rec);
+      return -1;
+    }
   for (size_t i = 0; i < rec.n_pkgs && i < b->pkgs->n; i++)
     rec.pkgs[i].sha256 = xstrdup (b->sha256[i]);
   rec.rules = xcalloc (b->n_rules + 1, sizeof *rec.rules);

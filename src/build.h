@@ -22,6 +22,7 @@ struct mk_build_opts
   bool check_repro;           /* --check-repro */
   bool json;                  /* --json: a JSON summary on stdout */
   char **packages;            /* --packages (mkbase verify), NULL-terminated */
+  bool no_record;             /* --no-record (mkbase verify) */
 };
 
 int mk_build_image (const char *recipe, const struct mk_build_opts *o,

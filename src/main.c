@@ -93,6 +93,7 @@ enum
   OPT_CHECK_REPRO,
   OPT_JSON,
   OPT_PACKAGES,
+  OPT_NO_RECORD,
 };
 
 static const struct option build_options[] = {
@@ -106,6 +107,7 @@ static const struct option build_options[] = {
   { "check-repro", no_argument, NULL, OPT_CHECK_REPRO },
   { "json", no_argument, NULL, OPT_JSON },
   { "packages", required_argument, NULL, OPT_PACKAGES },
+  { "no-record", no_argument, NULL, OPT_NO_RECORD },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -205,13 +207,19 @@ static const struct command commands[] = {
     "package header, as `rpm -V` does, without unpacking it: one line per\n"
     "modified file (S size, M mode, 5 digest, D device, L link target,\n"
     "U user, G group, P capabilities; mtimes are not compared), `extra`\n"
-    "for files no package owns, and a summary on stderr.  The headers come\n"
-    "from the image's rpm database, or from --packages.  Exit status: 0\n"
-    "nothing modified, 1 a file modified, 2 could not verify.\n\n"
+    "for files no package owns, and a summary on stderr.  What the build's\n"
+    "install scriptlets changed is checked against the build record\n"
+    "(STEM.record.json; `scripted` with -v), not against the header.  The\n"
+    "headers come from the image's rpm database, or from --packages.\n"
+    "Exit status: 0 nothing modified, 1 a file modified, 2 could not\n"
+    "verify.\n\n"
     "      --packages PATH   RPM file or directory of RPMs to take the\n"
     "                        headers from (repeatable); the image (its rpm\n"
     "                        database, container-manifest-2) or IMAGE's\n"
     "                        .packages list says which are installed\n"
+    "      --no-record       judge the files the build's scriptlets\n"
+    "                        changed by their headers alone, as rpm -V\n"
+    "                        does, not by the build record next to IMAGE\n"
     "      --json            the same as JSON\n"
     "  -v, --verbose         also list the missing (pruned) files\n" },
 };
@@ -254,6 +262,7 @@ option_needs (int c)
     case OPT_JSON:
       return TAKES_JSON;
     case OPT_PACKAGES:
+    case OPT_NO_RECORD:
       return TAKES_PACKAGES;
     default:
       return 0;
@@ -274,6 +283,7 @@ set_option (int c, struct mk_build_opts *o, mk_error_t *err)
     case OPT_CHECK_REPRO: o->check_repro = true; break;
     case OPT_JSON: o->json = true; break;
     case OPT_PACKAGES: mk_strv_push (&o->packages, xstrdup (optarg)); break;
+    case OPT_NO_RECORD: o->no_record = true; break;
     case 'q': mk_verbosity = 0; break;
     case 'v': mk_verbosity = 2; break;
     case OPT_FORMAT:
@@ -389,6 +399,7 @@ run_command (const struct command *c, char **args,
     case CMD_VERIFY:
       return mk_verify (args[0],
                         &(struct mk_verify_opts){ .json = o->json,
+                                                  .no_record = o->no_record,
                                                   .packages = o->packages },
                         err);
     default:

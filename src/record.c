@@ -110,6 +110,75 @@ write_rules (FILE *f, const char *key, const struct mk_record_rule *v,
 }
 
 static void
+write_scripted (FILE *f, const struct mk_record *rec)
+{
+  fputs ("  \"scripted\": [", f);
+  for (size_t i = 0; i < rec->n_scripted; i++)
+    {
+      const struct mk_record_scripted *e = &rec->scripted[i];
+      fputs (i ? ",\n    {\"path\": " : "\n    {\"path\": ", f);
+      mk_json_string (f, e->path);
+      fprintf (f, ", \"mode\": %" PRIu32 ", \"uid\": %" PRIu32
+                  ", \"gid\": %" PRIu32 ", \"size\": %" PRIu64,
+               e->mode, e->uid, e->gid, e->size);
+      if (e->sha256)
+        {
+          fputs (", \"sha256\": ", f);
+          mk_json_string (f, e->sha256);
+        }
+      if (e->linkto)
+        {
+          fputs (", \"linkto\": ", f);
+          mk_json_string (f, e->linkto);
+        }
+      fputc ('}', f);
+    }
+  fputs (rec->n_scripted ? "\n  ],\n" : "],\n", f);
+}
+
+static void
+read_scripted (const struct mk_json *a, struct mk_record *rec)
+{
+  if (a == NULL || a->type != MK_JSON_ARRAY)
+    return;
+  rec->scripted = xcalloc (a->n + 1, sizeof *rec->scripted);
+  for (size_t i = 0; i < a->n; i++)
+    {
+      const struct mk_json *o = a->items[i];
+      const struct mk_json *sha = mk_json_get (o, "sha256");
+      const struct mk_json *to = mk_json_get (o, "linkto");
+      rec->scripted[rec->n_scripted++] = (struct mk_record_scripted){
+        .path = xstrdup (mk_json_get_str (o, "path")),
+        .mode = (uint32_t) mk_json_get_u64 (o, "mode"),
+        .uid = (uint32_t) mk_json_get_u64 (o, "uid"),
+        .gid = (uint32_t) mk_json_get_u64 (o, "gid"),
+        .size = mk_json_get_u64 (o, "size"),
+        .sha256 = sha && sha->type == MK_JSON_STRING ? xstrdup (sha->str)
+                                                     : NULL,
+        .linkto = to && to->type == MK_JSON_STRING ? xstrdup (to->str)
+                                                   : NULL };
+    }
+}
+
+const struct mk_record_scripted *
+mk_record_find_scripted (const struct mk_record *rec, const char *path)
+{
+  size_t lo = 0, hi = rec->n_scripted;
+  while (lo < hi)
+    {
+      size_t mid = lo + (hi - lo) / 2;
+      int c = strcmp (rec->scripted[mid].path, path);
+      if (c == 0)
+        return &rec->scripted[mid];
+      if (c < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return NULL;
+}
+
+static void
 write_doc (FILE *f, const struct mk_record *rec)
 {
   fputs ("{\n  \"mkbase_record\": 1,\n  \"name\": ", f);
@@ -130,6 +199,7 @@ write_doc (FILE *f, const struct mk_record *rec)
   mk_json_strv (f, rec->env);
   fputs ("},\n", f);
   write_pkgs (f, rec);
+  write_scripted (f, rec);
   write_rules (f, "pruned", rec->rules, rec->n_rules);
   write_rules (f, "spared", rec->spared, rec->n_spared);
   fprintf (f, "  \"totals\": {\"packages\": %zu, \"entries\": %" PRIu64
@@ -222,6 +292,7 @@ mk_record_read (const char *path, struct mk_record **out, mk_error_t *err)
     rec->env = mk_json_get_strv (cfg, "env");
   }
   read_pkgs (mk_json_get (doc, "packages"), rec);
+  read_scripted (mk_json_get (doc, "scripted"), rec);
   read_rules (mk_json_get (doc, "pruned"), &rec->rules, &rec->n_rules);
   read_rules (mk_json_get (doc, "spared"), &rec->spared, &rec->n_spared);
   tot = mk_json_get (doc, "totals");
@@ -254,6 +325,13 @@ mk_record_clear (struct mk_record *rec)
   free (rec->profile);
   free (rec->image);
   free (rec->sha256);
+  for (size_t i = 0; i < rec->n_scripted; i++)
+    {
+      free (rec->scripted[i].path);
+      free (rec->scripted[i].sha256);
+      free (rec->scripted[i].linkto);
+    }
+  free (rec->scripted);
   mk_strv_free (rec->entrypoint);
   mk_strv_free (rec->cmd);
   mk_strv_free (rec->env);

@@ -24,6 +24,17 @@ struct mk_record_rule
   uint64_t entries, bytes;
 };
 
+/* An entry as the build's install scriptlets left it (script.c), which
+ * `mkbase verify` takes as built instead of the package's header. */
+struct mk_record_scripted
+{
+  char *path;
+  uint32_t mode, uid, gid; /* mode: type and permission bits */
+  uint64_t size;
+  char *sha256;            /* regular files; NULL otherwise */
+  char *linkto;            /* symlinks; NULL otherwise */
+};
+
 struct mk_record
 {
   char *name;              /* the recipe's image name */
@@ -36,6 +47,8 @@ struct mk_record
   char **entrypoint, **cmd, **env;
   struct mk_record_pkg *pkgs;
   size_t n_pkgs;
+  struct mk_record_scripted *scripted; /* sorted by path */
+  size_t n_scripted;
   struct mk_record_rule *rules;
   size_t n_rules;
   struct mk_record_rule *spared; /* keep rules: what each saved from a
@@ -58,6 +71,10 @@ void mk_record_count (struct mk_tree *t, struct mk_record *rec);
  * bytes), atomically. */
 int mk_record_write (const struct mk_record *rec, const char *path,
                      mk_error_t *err);
+
+/* The scripted entry at path, or NULL. */
+const struct mk_record_scripted *
+mk_record_find_scripted (const struct mk_record *rec, const char *path);
 
 /* Read a record mk_record_write wrote. */
 int mk_record_read (const char *path, struct mk_record **out, mk_error_t *err);

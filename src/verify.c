@@ -27,6 +27,7 @@
 #include "caps.h"
 #include "digest.h"
 #include "json.h"
+#include "record.h"
 #include "rpm.h"
 #include "tree.h"
 #include "util.h"
@@ -87,6 +88,7 @@ enum
   K_OK,
   K_MODIFIED,
   K_MISSING,
+  K_SCRIPTED, /* as the build's scriptlets left it (the record) */
 };
 
 /* A package the image says is installed; arch NULL when unknown. */
@@ -104,6 +106,9 @@ struct check
   int algo;     /* index into algos of the digest to compare, or -1 */
   char flags[10];
   int kind;
+  /* When the build's scriptlets changed the file, its record entry: the
+   * file is compared with that instead of the header. */
+  const struct mk_record_scripted *scripted;
 };
 
 struct verify
@@ -119,12 +124,14 @@ struct verify
   bool from_db; /* headers from the image's rpmdb (else --packages) */
   struct check *checks;
   size_t n_checks;
+  struct mk_record *record; /* <stem>.record.json, when there is one */
+  bool *scripted_extra;     /* per entry: an unowned entry as built */
   bool *owned;
   unsigned *want;             /* per entry: bit a = hash with algos[a] */
   char *(*digests)[N_ALGOS]; /* per entry */
   struct mk_digest *cur[N_ALGOS];
   long cur_i;
-  size_t n_ok, n_modified, n_missing, n_extra;
+  size_t n_ok, n_modified, n_missing, n_extra, n_scripted;
 };
 
 /* ---- paths in the tar ----------------------------------------------- */
@@ -679,6 +686,49 @@ check_meta (struct verify *v, struct check *c)
     }
 }
 
+/* rpm -V's columns for entry i against what the record says the build's
+ * scriptlets left there; the digest is compared by finish_scripted. */
+static void
+scripted_meta (struct verify *v, long i, long content,
+               const struct mk_record_scripted *s, char flags[10])
+{
+  const struct mk_listing_entry *e = &v->l->v[i];
+  const struct mk_listing_entry *ce = content >= 0 ? &v->l->v[content] : NULL;
+  mode_t et = e->hardlink ? (ce ? ce->mode & S_IFMT : S_IFREG)
+                          : e->mode & S_IFMT;
+
+  memcpy (flags, ".........", 10);
+  if (et != (s->mode & S_IFMT)
+      || (et != S_IFLNK && (e->mode & 07777) != (s->mode & 07777)))
+    flags[F_MODE] = 'M';
+  if (strcmp (et == S_IFLNK && e->linkto ? e->linkto : "",
+              s->linkto ? s->linkto : "") != 0)
+    flags[F_LINK] = 'L';
+  if (e->uid != s->uid)
+    flags[F_USER] = 'U';
+  if (e->gid != s->gid)
+    flags[F_GROUP] = 'G';
+  if (et == S_IFREG && S_ISREG (s->mode))
+    {
+      if (ce == NULL || ce->size != s->size)
+        flags[F_SIZE] = 'S';
+      if (ce)
+        v->want[content] |= 1u << algo_index ("sha256");
+    }
+}
+
+static void
+scripted_digest (struct verify *v, long content,
+                 const struct mk_record_scripted *s, char flags[10])
+{
+  const char *got;
+  if (content < 0 || !S_ISREG (s->mode) || s->sha256 == NULL)
+    return;
+  got = v->digests[content][algo_index ("sha256")];
+  if (got == NULL || strcmp (got, s->sha256) != 0)
+    flags[F_DIGEST] = '5';
+}
+
 static void
 mark_owned (struct verify *v, long i)
 {
@@ -713,7 +763,11 @@ add_check (struct verify *v, const struct mk_rpm *p,
       return;
     }
   c->content = content_of (v->l, i);
-  check_meta (v, c);
+  c->scripted = v->record ? mk_record_find_scripted (v->record, at) : NULL;
+  if (c->scripted)
+    scripted_meta (v, i, c->content, c->scripted, c->flags);
+  else
+    check_meta (v, c);
 }
 
 static int
@@ -762,6 +816,16 @@ finish_check (struct verify *v, struct check *c)
       v->n_missing++;
       return;
     }
+  if (c->scripted)
+    {
+      scripted_digest (v, c->content, c->scripted, c->flags);
+      c->kind = strspn (c->flags, ".") == 9 ? K_SCRIPTED : K_MODIFIED;
+      if (c->kind == K_SCRIPTED)
+        v->n_scripted++;
+      else
+        v->n_modified++;
+      return;
+    }
   if (c->algo >= 0)
     {
       const char *got = v->digests[c->content][c->algo];
@@ -794,7 +858,42 @@ is_extra (const struct verify *v, size_t i)
   const struct mk_listing_entry *e = &v->l->v[i];
   if (i + 1 < v->l->n && strcmp (v->l->v[i + 1].path, e->path) == 0)
     return false;
-  return !S_ISDIR (e->mode) && !v->owned[i] && !is_build_file (e->path);
+  return !S_ISDIR (e->mode) && !v->owned[i] && !is_build_file (e->path)
+         && !(v->scripted_extra && v->scripted_extra[i]);
+}
+
+/* Unowned entries the build's scriptlets made (ld.so.cache, say): as
+ * built when they match the record, else extra as before.  The first
+ * pass asks for digests, the second decides. */
+static void
+scripted_extras (struct verify *v, bool decide)
+{
+  if (v->record == NULL || v->record->n_scripted == 0)
+    return;
+  if (v->scripted_extra == NULL)
+    v->scripted_extra = xcalloc (v->l->n + 1, sizeof *v->scripted_extra);
+  for (size_t i = 0; i < v->l->n; i++)
+    {
+      const struct mk_record_scripted *s;
+      char flags[10];
+      long content;
+      if (v->owned[i] || S_ISDIR (v->l->v[i].mode)
+          || (i + 1 < v->l->n && strcmp (v->l->v[i + 1].path,
+                                         v->l->v[i].path) == 0)
+          || (s = mk_record_find_scripted (v->record, v->l->v[i].path))
+                 == NULL)
+        continue;
+      content = content_of (v->l, (long) i);
+      scripted_meta (v, (long) i, content, s, flags);
+      if (!decide)
+        continue;
+      scripted_digest (v, content, s, flags);
+      if (strspn (flags, ".") == 9)
+        {
+          v->scripted_extra[i] = true;
+          v->n_scripted++;
+        }
+    }
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -832,10 +931,19 @@ print_text (const struct verify *v)
         printf ("%s  %c ", c->flags, attr_of (c->f));
       else if (c->kind == K_MISSING && mk_verbosity >= 2)
         printf ("missing   %c ", attr_of (c->f));
+      else if (c->kind == K_SCRIPTED && mk_verbosity >= 2)
+        printf ("scripted  %c ", attr_of (c->f));
       else
         continue;
       put_path (c->f->path);
     }
+  for (size_t i = 0; mk_verbosity >= 2 && v->scripted_extra && i < v->l->n;
+       i++)
+    if (v->scripted_extra[i])
+      {
+        fputs ("scripted    ", stdout);
+        put_path (v->l->v[i].path);
+      }
   for (size_t i = 0; i < v->l->n; i++)
     if (is_extra (v, i))
       {
@@ -861,15 +969,17 @@ print_json (const struct verify *v)
   mk_json_string (stdout, v->image);
   printf (", \"source\": \"%s\", \"packages\": %zu, \"files\": %zu, "
           "\"ok\": %zu, \"modified\": %zu, \"missing\": %zu, \"extra\": %zu,"
-          "\n \"list\": [",
+          " \"scripted\": %zu,\n \"list\": [",
           v->from_db ? "rpmdb" : "packages", v->n_pkgs, v->n_checks,
-          v->n_ok, v->n_modified, v->n_missing, v->n_extra);
+          v->n_ok, v->n_modified, v->n_missing, v->n_extra, v->n_scripted);
   for (size_t i = 0; i < v->n_checks; i++)
     {
       const struct check *c = &v->checks[i];
       if (c->kind == K_OK)
         continue;
-      json_item (&first, c->kind == K_MODIFIED ? "modified" : "missing",
+      json_item (&first, c->kind == K_MODIFIED  ? "modified"
+                         : c->kind == K_SCRIPTED ? "scripted"
+                                                 : "missing",
                  c->f->path);
       if (c->kind == K_MODIFIED)
         printf (", \"flags\": \"%s\"", c->flags);
@@ -881,6 +991,12 @@ print_json (const struct verify *v)
     if (is_extra (v, i))
       {
         json_item (&first, "extra", v->l->v[i].path);
+        fputs ("}", stdout);
+      }
+  for (size_t i = 0; v->scripted_extra && i < v->l->n; i++)
+    if (v->scripted_extra[i])
+      {
+        json_item (&first, "scripted", v->l->v[i].path);
         fputs ("}", stdout);
       }
   fputs ("]}\n", stdout);
@@ -895,6 +1011,25 @@ remove_tmp (struct verify *v)
     mk_at_rmtree (AT_FDCWD, v->tmp);
   free (v->tmp);
   v->tmp = NULL;
+}
+
+/* The build record next to the image: what its scriptlets changed.  A
+ * record that cannot be read is said and left out: verify then judges
+ * those files by their headers alone, as rpm -V would. */
+static void
+load_record (struct verify *v)
+{
+  cleanup_free char *stem = mk_output_stem (v->image);
+  cleanup_free char *path = xasprintf ("%s.record.json", stem);
+  mk_error_t e = NULL;
+
+  if (access (path, F_OK) < 0)
+    return;
+  if (mk_record_read (path, &v->record, &e) < 0)
+    {
+      mk_warn ("ignoring the build record: %s", e->msg);
+      mk_error_release (&e);
+    }
 }
 
 static int
@@ -913,13 +1048,17 @@ verify_run (struct verify *v, const struct mk_verify_opts *o,
   v->owned = xcalloc (v->l->n + 1, sizeof *v->owned);
   v->want = xcalloc (v->l->n + 1, sizeof *v->want);
   v->digests = xcalloc (v->l->n + 1, sizeof *v->digests);
+  if (!o->no_record)
+    load_record (v);
   for (size_t p = 0; p < v->n_pkgs; p++)
     for (size_t i = 0; i < mk_rpm_file_count (v->pkgs[p]); i++)
       add_check (v, v->pkgs[p], mk_rpm_file (v->pkgs[p], i));
+  scripted_extras (v, false);
   if (read_digests (v, err) < 0)
     return -1;
   for (size_t i = 0; i < v->n_checks; i++)
     finish_check (v, &v->checks[i]);
+  scripted_extras (v, true);
   for (size_t i = 0; i < v->l->n; i++)
     v->n_extra += is_extra (v, i);
   if (o->json)
@@ -930,6 +1069,9 @@ verify_run (struct verify *v, const struct mk_verify_opts *o,
   mk_info ("verify: %zu files of %zu packages: %zu ok, %zu modified, "
            "%zu missing (pruned), %zu extra", v->n_checks, v->n_pkgs,
            v->n_ok, v->n_modified, v->n_missing, v->n_extra);
+  if (v->n_scripted)
+    mk_info ("verify: %zu entries as the build's scriptlets left them "
+             "(the build record; -v lists them)", v->n_scripted);
   return v->n_modified ? 1 : 0;
 }
 
@@ -952,6 +1094,8 @@ verify_clear (struct verify *v)
   mk_idmap_free (&v->groups);
   mk_rpm_db_free (v->pkgs, v->n_pkgs);
   free (v->checks);
+  mk_record_free (v->record);
+  free (v->scripted_extra);
   free (v->owned);
   free (v->want);
   free (v->digests);

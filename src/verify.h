@@ -18,6 +18,7 @@ enum
 struct mk_verify_opts
 {
   bool json;
+  bool no_record; /* --no-record: judge scripted files by their headers */
   char **packages; /* --packages: RPM files or directories; NULL-terminated,
                     * NULL when none */
 };

@@ -149,11 +149,13 @@ run_verify ownflip "$T/nolist/ownflip.tar"
 is "$rc" 1 "its rpmdb, a flipped byte and a mode: exit 1"
 is "$(sort -k2 "$T/ownflip.out")" $'..5......    /usr/bin/cat\n.M.......    /usr/bin/ls' "names /usr/bin/cat (5) and /usr/bin/ls (M)"
 # With scriptlets = run, bash's %post adds itself to /etc/shells and
-# ldconfig writes its cache: rpm -V inside the image says the same.
+# ldconfig writes its cache: rpm -V inside the image says the same, and so
+# does mkbase verify --no-record (by default the build record vouches for
+# them; see the end).
 sed 's/^profile = none/profile = none\nscriptlets = run/' "$T/bookworm-bash.conf" >"$T/scripts.conf"
 build_image "$T/scripts.conf" "$T/nolist/scripts.tar" >/dev/null
-run_verify scripts "$T/nolist/scripts.tar"
-is "$rc" 1 "scriptlets = run: exit 1 (a %config file changed by a %post)"
+run_verify scripts --no-record "$T/nolist/scripts.tar"
+is "$rc" 1 "scriptlets = run, --no-record: exit 1 (a %config file changed by a %post)"
 is "$(cat "$T/scripts.out")" $'S.5......  c /etc/shells\nextra       /etc/ld.so.cache' \
   "/etc/shells (c) is modified, /etc/ld.so.cache extra"
 
@@ -220,3 +222,35 @@ setpriv --reuid 65534 --regid 65534 --clear-groups env TMPDIR="$T/tmpn" \
   "$MKBASE" verify -q --packages "$PKGS" "$T/m/flip.tar" >"$T/nobody.out" 2>&1
 is "$?:$(cat "$T/nobody.out")" '1:..5......    /usr/bin/sed' "as nobody: the same result"
 is "$(ls -A "$TMPDIR" "$T/tmpn" | grep -v ':$' | grep -c .)" 0 "no temporary file left in \$TMPDIR"
+
+# --- scriptlets = run: what the build's scriptlets changed is as built ------------
+printf '[image]\nname = sc\npackages = bash coreutils libacl1\nscriptlets = run\n[repo c]\nbaseurl = %s\n' "$BOOKWORM" >"$T/sc.conf"
+"$MKBASE" -q "$T/sc.conf" -o "$T/sc/sc.tar" >/dev/null 2>"$T/sc.build.err"
+ok $? "a bookworm image with scriptlets = run builds" || sed 's/^/#   /' "$T/sc.build.err" | tail -3
+run_verify sc "$T/sc/sc.tar"
+is "$rc:$(cat "$T/sc.out")" "0:" "a fresh image with scriptlets = run verifies clean (exit 0, nothing listed)"
+grep -q "^verify: 2 entries as the build's scriptlets left them" "$T/sc.err"
+ok $? "the summary counts what the scriptlets changed: $(tail -1 "$T/sc.err")"
+run_verify scv -v "$T/sc/sc.tar"
+grep -qx "scripted  c /etc/shells" "$T/scv.out" && grep -qx "scripted    /etc/ld.so.cache" "$T/scv.out"
+ok $? "-v shows /etc/shells (a %config add-shell changed) and ld.so.cache (ldconfig made) as scripted"
+run_verify scj --json "$T/sc/sc.tar"
+is "$(json "$T/scj.out" '(d["modified"], d["scripted"], [i["path"] for i in d["list"] if i["status"] == "scripted"])')" \
+   "(0, 2, ['/etc/shells', '/etc/ld.so.cache'])" "--json: status scripted"
+run_verify scn --no-record "$T/sc/sc.tar"
+is "$rc:$(head -1 "$T/scn.out")" "1:S.5......  c /etc/shells" "--no-record judges it by the header alone, as rpm -V"
+mkdir -p "$T/scm"
+for op in flip append chmod:0600 chown:5:5; do
+  name=${op%%:*}
+  python3 "$MUT" "$T/sc/sc.tar" "$T/scm/$name.tar" "$(case $op in flip|append) echo "$op:./etc/shells" ;; *) echo "${op%%:*}:./etc/shells:${op#*:}" ;; esac)" 2>"$T/scm.err"
+  cp "$T/sc/sc.record.json" "$T/scm/$name.record.json"
+  run_verify "scm-$name" "$T/scm/$name.tar"
+  is "$rc:$(grep -c '/etc/shells$' "$T/scm-$name.out")" "1:1" "a later change ($op) of a scripted file is still caught: $(head -1 "$T/scm-$name.out")"
+done
+python3 "$MUT" "$T/sc/sc.tar" "$T/scm/ld.tar" flip:./etc/ld.so.cache && cp "$T/sc/sc.record.json" "$T/scm/ld.record.json"
+run_verify scm-ld -v "$T/scm/ld.tar"
+grep -qx "extra       /etc/ld.so.cache" "$T/scm-ld.out"
+ok $? "a changed file the scriptlets made (no package's) is extra again, not as built"
+python3 "$MUT" "$T/sc/sc.tar" "$T/scm/other.tar" flip:./usr/bin/cat; cp "$T/sc/sc.record.json" "$T/scm/other.record.json"
+run_verify scm-other "$T/scm/other.tar"
+is "$rc:$(cat "$T/scm-other.out")" "1:..5......    /usr/bin/cat" "a change elsewhere is caught as before"
