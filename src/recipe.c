@@ -110,6 +110,11 @@ ini_parse_buffer (struct ini_ctx *ctx, char *buf, ini_handler h,
       s = trim (p);
       if (*s == '\0' || *s == '#' || *s == ';')
         continue;
+      /* dnf's dialect: a `#` after a value belongs to it.  Copying a
+       * commented example would silently change a value, so say so. */
+      if (strstr (s, " #") || strstr (s, "\t#"))
+        mk_warn ("%s:%d: a `#` after a value is part of the value; put "
+                 "comments on a line of their own", ctx->file, ctx->line);
       if (isspace ((unsigned char) *p) && key != NULL)
         {
           char *joined = xasprintf ("%s %s", value, s);

@@ -128,15 +128,15 @@ recipe "$T/home/img/ep.conf" "bash coreutils" \
   "env = GREETING=hello PATH=/usr/bin:/bin" "output_format = docker-archive"
 "$MKBASE" -q "$T/home/img/ep.conf" -o "$T/ep.tar" >/dev/null 2>"$T/e"
 ok $? "a recipe with entrypoint, cmd and env builds" || sed 's/^/#   /' "$T/e"
-is "$("$MKBASE" run --rm "$T/ep.tar" 2>&1)" "from-entrypoint default-arg" "mkbase run IMAGE runs entrypoint + cmd"
-is "$("$MKBASE" run --rm "$T/ep.tar" x y 2>&1)" "from-entrypoint x y" "a CMD replaces cmd, after the entrypoint"
-is "$("$MKBASE" run --rm --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING $PATH' 2>&1)" "hello /usr/bin:/bin" "--entrypoint replaces it; the recipe's env is the environment"
-is "$("$MKBASE" run --rm --entrypoint '' "$T/ep.tar" /bin/echo plain 2>&1)" "plain" "--entrypoint '' runs CMD alone"
-is "$("$MKBASE" run --rm -e GREETING=over --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING' 2>&1)" "over" "-e goes over the image's env"
+is "$("$MKBASE" run --rm "$T/ep.tar" 2>/dev/null)" "from-entrypoint default-arg" "mkbase run IMAGE runs entrypoint + cmd"
+is "$("$MKBASE" run --rm "$T/ep.tar" x y 2>/dev/null)" "from-entrypoint x y" "a CMD replaces cmd, after the entrypoint"
+is "$("$MKBASE" run --rm --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING $PATH' 2>/dev/null)" "hello /usr/bin:/bin" "--entrypoint replaces it; the recipe's env is the environment"
+is "$("$MKBASE" run --rm --entrypoint '' "$T/ep.tar" /bin/echo plain 2>/dev/null)" "plain" "--entrypoint '' runs CMD alone"
+is "$("$MKBASE" run --rm -e GREETING=over --entrypoint /bin/sh "$T/ep.tar" -c 'echo $GREETING' 2>/dev/null)" "over" "-e goes over the image's env"
 recipe "$T/home/img/cmd.conf" "bash coreutils" "cmd = /bin/echo only-cmd"
 "$MKBASE" -q "$T/home/img/cmd.conf" -o "$T/cmd.tar" >/dev/null 2>&1
-is "$("$MKBASE" run --rm "$T/cmd.tar" 2>&1)" "only-cmd" "a cmd without entrypoint runs as it is"
-is "$("$MKBASE" run --rm "$T/cmd.tar" /bin/echo mine 2>&1)" "mine" "and a CMD replaces it"
+is "$("$MKBASE" run --rm "$T/cmd.tar" 2>/dev/null)" "only-cmd" "a cmd without entrypoint runs as it is"
+is "$("$MKBASE" run --rm "$T/cmd.tar" /bin/echo mine 2>/dev/null)" "mine" "and a CMD replaces it"
 is "$("$MKBASE" run --rm "$T/home/img/images/rk.tar" /bin/sh -c 'echo $0' 2>/dev/null)" "/bin/sh" "an image without one runs CMD (/bin/sh default)"
 cp "$T/home/img/images/rk.tar" "$T/copy.tar"
 cp "$T/ep.record.json" "$T/copy.record.json"
@@ -152,3 +152,9 @@ podman_setup
 loaded=$(podman load -q -i "$T/ep.docker.tar" 2>"$T/podman.err" | sed -n 's/^Loaded image: //p' | head -1)
 is "$(podman run --rm --network none "$loaded" 2>>"$T/podman.err" | tail -1)" "from-entrypoint default-arg" "podman run of it runs the same" || sed 's/^/#   /' "$T/podman.err" | tail -5
 podman rmi -f "$loaded" >/dev/null 2>&1
+
+# --- a commented example copied into a recipe ------------------------------------
+printf '[image]\nname = c\npackages = bash\nprofile = zero                 # prune rules\n[repo c]\nbaseurl = %s\n' "$BOOKWORM" >"$T/home/img/cm.conf"
+"$MKBASE" resolve "$T/home/img/cm.conf" >/dev/null 2>"$T/e"
+grep -q "^mkbase: warning: $T/home/img/cm.conf:4: a \`#\` after a value is part of the value; put comments on a line of their own$" "$T/e"
+ok $? "a # after a value gets a warning naming file:line"
