@@ -51,27 +51,43 @@ mk_console_open (int *slave, mk_error_t *err)
   return steal_fd (&master);
 }
 
-int
-mk_console_send (int sock, int fd, mk_error_t *err)
+/* One byte with room for one fd in its control data. */
+struct fd_msg
 {
-  char byte = 'c';
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  char byte;
+  struct iovec iov;
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  struct msghdr msg;
+};
 
-  memset (&u, 0, sizeof u);
+static void
+fd_msg_init (struct fd_msg *m)
+{
+  memset (m, 0, sizeof *m);
+  m->byte = 'c';
+  m->iov = (struct iovec){ .iov_base = &m->byte, .iov_len = 1 };
+  m->msg = (struct msghdr){ .msg_iov = &m->iov, .msg_iovlen = 1,
+                            .msg_control = m->u.buf,
+                            .msg_controllen = sizeof m->u.buf };
+}
+
+int
+mk_console_send (int sock, int fd, mk_error_t *err)
+{
+  struct fd_msg m;
+  struct cmsghdr *c;
+
+  fd_msg_init (&m);
+  c = CMSG_FIRSTHDR (&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (c), &fd, sizeof fd);
-  if (TEMP_FAILURE_RETRY (sendmsg (sock, &msg, MSG_NOSIGNAL)) != 1)
+  if (TEMP_FAILURE_RETRY (sendmsg (sock, &m.msg, MSG_NOSIGNAL)) != 1)
     return fail (err, errno, "pass the pty to the runner");
   return 0;
 }
@@ -79,23 +95,15 @@ mk_console_send (int sock, int fd, mk_error_t *err)
 int
 mk_console_recv (int sock)
 {
-  char byte;
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
+  struct fd_msg m;
   struct cmsghdr *c;
   int fd = -1;
 
+  fd_msg_init (&m);
   /* 0: init died before sending; its report says why. */
-  if (TEMP_FAILURE_RETRY (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC)) != 1)
+  if (TEMP_FAILURE_RETRY (recvmsg (sock, &m.msg, MSG_CMSG_CLOEXEC)) != 1)
     return -1;
-  c = CMSG_FIRSTHDR (&msg);
+  c = CMSG_FIRSTHDR (&m.msg);
   if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS
       || c->cmsg_len != CMSG_LEN (sizeof (int)))
     return -1;

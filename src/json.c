@@ -403,13 +403,13 @@ mk_json_get_strv (const struct mk_json *obj, const char *key)
 }
 
 void
-mk_json_strv (FILE *f, char *const *v)
+mk_json_strv (FILE *f, char *const *v, const char *sep)
 {
   fputc ('[', f);
   for (size_t i = 0; v && v[i]; i++)
     {
       if (i)
-        fputs (", ", f);
+        fputs (sep, f);
       mk_json_string (f, v[i]);
     }
   fputc (']', f);

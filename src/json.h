@@ -61,7 +61,8 @@ uint64_t mk_json_get_u64 (const struct mk_json *obj, const char *key);
  * as ""), NULL when the key is missing or no array.  Caller frees. */
 char **mk_json_get_strv (const struct mk_json *obj, const char *key);
 
-/* Write v (NULL: empty) as a JSON array of strings, items after ", ". */
-void mk_json_strv (FILE *f, char *const *v);
+/* Write v (NULL: empty) as a JSON array of strings, sep between items
+ * ("," for the compact documents whose digests count, ", " otherwise). */
+void mk_json_strv (FILE *f, char *const *v, const char *sep);
 
 #endif

@@ -173,19 +173,6 @@ blob_free (struct blob *b)
   free (b->sha256);
 }
 
-static void
-json_strv (FILE *f, char *const *v)
-{
-  fputc ('[', f);
-  for (size_t i = 0; v && v[i]; i++)
-    {
-      if (i)
-        fputc (',', f);
-      mk_json_string (f, v[i]);
-    }
-  fputc (']', f);
-}
-
 static int
 compare_strs (const void *a, const void *b)
 {
@@ -232,17 +219,17 @@ make_config (const struct mk_oci_image *img, const struct mk_oci_layer *l,
   fprintf (f, "{\"created\":\"%s\",\"architecture\":", created);
   mk_json_string (f, mk_oci_goarch (img->arch));
   fputs (",\"os\":\"linux\",\"config\":{\"Env\":", f);
-  json_strv (f, img->env ? img->env : default_env);
+  mk_json_strv (f, img->env ? img->env : default_env, ",");
   /* As docker: an image with an entrypoint and no cmd runs it alone. */
   if (img->entrypoint)
     {
       fputs (",\"Entrypoint\":", f);
-      json_strv (f, img->entrypoint);
+      mk_json_strv (f, img->entrypoint, ",");
     }
   if (img->cmd || !img->entrypoint)
     {
       fputs (",\"Cmd\":", f);
-      json_strv (f, img->cmd ? img->cmd : default_cmd);
+      mk_json_strv (f, img->cmd ? img->cmd : default_cmd, ",");
     }
   if (img->labels)
     json_labels (f, img->labels);

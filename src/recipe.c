@@ -424,12 +424,18 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
   return unknown_key (ctx, key, image_keys, err);
 }
 
-/* remove = / keep = globs, in a profile or in [image]. */
-static int
-add_rules (struct ini_ctx *ctx, struct mk_prune_rule **rules, size_t *n,
-           enum mk_prune_kind kind, bool from_recipe, const char *v,
-           mk_error_t *err)
+static bool
+is_rule_key (const char *key)
 {
+  return strcmp (key, "remove") == 0 || strcmp (key, "keep") == 0;
+}
+
+/* remove = / keep = globs (key says which), in a profile or in [image]. */
+static int
+add_rules (struct ini_ctx *ctx, const char *key, struct mk_prune_rule **rules,
+           size_t *n, bool from_recipe, const char *v, mk_error_t *err)
+{
+  enum mk_prune_kind kind = key[0] == 'k' ? MK_PRUNE_KEEP : MK_PRUNE_REMOVE;
   cleanup_strv char **words = NULL;
   split_words (v, &words);
   for (size_t i = 0; words && words[i]; i++)
@@ -506,12 +512,8 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
     return parse_rpmdb (ctx, v, &r->rpmdb, err);
   if (strcmp (key, "allow_broken") == 0)
     return add_allow_broken (ctx, r, v, err);
-  if (strcmp (key, "remove") == 0)
-    return add_rules (ctx, &r->rules, &r->n_rules, MK_PRUNE_REMOVE, true, v,
-                      err);
-  if (strcmp (key, "keep") == 0)
-    return add_rules (ctx, &r->rules, &r->n_rules, MK_PRUNE_KEEP, true, v,
-                      err);
+  if (is_rule_key (key))
+    return add_rules (ctx, key, &r->rules, &r->n_rules, true, v, err);
   return image_key_repro (ctx, r, key, v, err);
 }
 
@@ -802,12 +804,8 @@ profile_handler (struct ini_ctx *ctx, const char *key, const char *v,
       split_words (v, &p->keep_langs);
       return 0;
     }
-  if (strcmp (key, "remove") == 0)
-    return add_rules (ctx, &p->rules, &p->n_rules, MK_PRUNE_REMOVE, false, v,
-                      err);
-  if (strcmp (key, "keep") == 0)
-    return add_rules (ctx, &p->rules, &p->n_rules, MK_PRUNE_KEEP, false, v,
-                      err);
+  if (is_rule_key (key))
+    return add_rules (ctx, key, &p->rules, &p->n_rules, false, v, err);
   if (strcmp (key, "rpmdb") == 0)
     return parse_rpmdb (ctx, v, &p->rpmdb, err);
   return unknown_key (ctx, key, profile_keys, err);

@@ -192,11 +192,11 @@ write_doc (FILE *f, const struct mk_record *rec)
   fprintf (f, ",\n  \"source_date_epoch\": %" PRId64 ",\n",
            rec->source_date_epoch);
   fputs ("  \"config\": {\"entrypoint\": ", f);
-  mk_json_strv (f, rec->entrypoint);
+  mk_json_strv (f, rec->entrypoint, ", ");
   fputs (", \"cmd\": ", f);
-  mk_json_strv (f, rec->cmd);
+  mk_json_strv (f, rec->cmd, ", ");
   fputs (", \"env\": ", f);
-  mk_json_strv (f, rec->env);
+  mk_json_strv (f, rec->env, ", ");
   fputs ("},\n", f);
   write_pkgs (f, rec);
   write_scripted (f, rec);
