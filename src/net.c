@@ -32,6 +32,10 @@
 
 #include "util.h"
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 #define fail(err, errnum, ...)                                                \
   mk_make_error_code (err, MK_EXIT_RUNNER, errnum, __VA_ARGS__)
 
@@ -119,7 +123,7 @@ helper_child (char **argv, int ready, int netns, int log)
       || dup2 (log, 2) < 0)
     _exit (127);
   /* Only the two fds named on its command line stay open across exec. */
-  syscall (SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   fcntl (ready, F_SETFD, 0);
   if (netns >= 0)
     fcntl (netns, F_SETFD, 0);

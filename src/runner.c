@@ -528,10 +528,10 @@ runner_wait_console (pid_t init, const sigset_t *set, struct mk_console *con)
         }
     }
   mk_console_detach (con);
+  /* A poll error ended the relay early: wait for init as runner_wait
+   * would. */
   if (status == -1)
-    {
-      waitpid (init, &status, 0);
-    }
+    waitpid (init, &status, 0);
   return status_code (status);
 }
 
