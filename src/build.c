@@ -33,6 +33,7 @@
 #include "extract.h"
 #include "pkgdb.h"
 #include "script.h"
+#include "layers.h"
 
 /* What the SBOM needs from each package's header, kept from the unpack
  * pass so no package is opened twice. */
@@ -69,7 +70,18 @@ struct build
   char *unpack_cache;  /* <cache>/unpacked, or NULL */
   size_t n_cached;     /* packages taken from it */
   char *scripts_report; /* <stem>.scripts, when scriptlets ran */
+  /* Layered images (docs/layers.md). */
+  int depth;           /* 0: the image asked for; n: a base n levels down */
+  bool lock_if_any;    /* a base under --locked */
+  struct build *base;  /* the base image, built first, kept to the end */
+  struct mk_build_opts base_opts;
+  struct mk_layer_plan plan;
+  char *layers_dir;    /* the plan's layer tars, removed at the end */
+  struct mk_oci_layer *layers; /* the image's, bottom first */
+  size_t n_layers;
 };
+
+#define MAX_BASE_DEPTH 8
 
 enum
 {
@@ -311,12 +323,6 @@ done:
 }
 
 static int
-compare_lines (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static int
 write_packages_file (struct build *b, mk_error_t *err)
 {
   cleanup_free char *path = packages_path (b->output);
@@ -327,7 +333,7 @@ write_packages_file (struct build *b, mk_error_t *err)
   for (size_t i = 0; i < b->pkgs->n; i++)
     mk_strv_push (&lines, xasprintf ("%s %s\n", b->pkgs->pkgs[i].nevra,
                                      b->sha256[i]));
-  qsort (lines, b->pkgs->n, sizeof (char *), compare_lines);
+  qsort (lines, b->pkgs->n, sizeof (char *), mk_compare_strs);
   fd = mk_atomic_open (path, &tmp, err);
   if (fd < 0)
     return -1;
@@ -355,6 +361,18 @@ make_staging (struct build *b, mk_error_t *err)
 static void
 build_cleanup (struct build *b)
 {
+  for (size_t i = 0; i < b->n_layers; i++)
+    mk_oci_layer_close (&b->layers[i]);
+  free (b->layers);
+  mk_layer_plan_clear (&b->plan);
+  if (b->layers_dir)
+    mk_at_rmtree (AT_FDCWD, b->layers_dir);
+  free (b->layers_dir);
+  if (b->base)
+    {
+      build_cleanup (b->base);
+      free (b->base);
+    }
   mk_pkgdb_job_free (b->pkgdb);
   if (b->rootfd >= 0)
     close (b->rootfd);
@@ -431,6 +449,12 @@ print_summary (struct build *b, const struct mk_pack_result *res)
            "pack %.2fs",
            b->t_phase[PH_RESOLVE], b->t_phase[PH_FETCH], b->t_phase[PH_UNPACK],
            b->t_phase[PH_PRUNE], b->t_phase[PH_PACK]);
+  if (b->depth > 0)
+    {
+      /* stdout is the asked-for image's line alone. */
+      mk_info ("base image: %s  %s", res->sha256, b->output);
+      return;
+    }
   if (b->opts->json)
     {
       print_json_summary (b, res);
@@ -515,6 +539,15 @@ choose_packages (struct build *b, mk_error_t *err)
     return -1;
   if (b->opts->locked || b->recipe->lock)
     return choose_locked_packages (b, err);
+  /* A base under --locked: its own lock file when it has one.  The
+   * image's lock holds the base's packages too, so without one the
+   * solve must agree with it (the pinned job would fail otherwise). */
+  if (b->lock_if_any)
+    {
+      cleanup_free char *lock = mk_lock_path (b->recipe, NULL);
+      if (access (lock, F_OK) == 0)
+        return choose_locked_packages (b, err);
+    }
   return mk_solve (b->recipe, b->repos, &b->pkgs, err);
 }
 
@@ -528,13 +561,13 @@ fetch_packages (struct build *b, mk_error_t *err)
 /* The SBOM needs header fields unpack_all did not keep: read each header
  * again (the files were verified against their checksums already). */
 static int
-write_sbom (struct build *b, const struct mk_oci_layer *layer, int64_t sde,
+write_sbom (struct build *b, const char *image_sha256, int64_t sde,
             const char *stem, mk_error_t *err)
 {
   size_t n = b->pkgs->n;
   cleanup_free struct mk_sbom_pkg *pk = xcalloc (n + 1, sizeof *pk);
   cleanup_free char *path = xasprintf ("%s.spdx.json", stem);
-  struct mk_sbom s = { .name = b->recipe->name, .image_sha256 = layer->sha256,
+  struct mk_sbom s = { .name = b->recipe->name, .image_sha256 = image_sha256,
                        .created = sde, .tool = "mkbase-" MK_VERSION,
                        .pkgs = pk, .n = n };
 
@@ -638,6 +671,88 @@ write_record (struct build *b, const struct mk_pack_result *res, int64_t sde,
   return r;
 }
 
+static bool
+layered (const struct build *b)
+{
+  return b->recipe->base || b->recipe->layers > 1;
+}
+
+static void
+add_layer (struct build *b, struct mk_oci_layer l)
+{
+  b->layers = xreallocarray (b->layers, b->n_layers + 1, sizeof *b->layers);
+  b->layers[b->n_layers++] = l;
+}
+
+/* The plan's layers as tars in a temporary directory beside the staging
+ * tree, so a failed build leaves none behind in the output directory. */
+static int
+write_plan_layers (struct build *b, mk_error_t *err)
+{
+  if (mk_mkdtemp (b->opts->staging_parent, "mkbase-layers", &b->layers_dir,
+                  err) < 0)
+    return -1;
+  for (size_t k = 0; k < b->plan.n; k++)
+    {
+      struct mk_pack_result lr = { 0 };
+      struct mk_oci_layer l = { .comment = b->plan.layers[k].comment };
+      struct stat st;
+      l.path = xasprintf ("%s/%zu.tar", b->layers_dir, k);
+      if (mk_pack_write_layer (b->tree, b->rootfd, l.path, b->sde,
+                               (unsigned) k, b->plan.layers[k].whiteouts, &lr,
+                               err) < 0
+          || stat (l.path, &st) < 0)
+        {
+          if (*err == NULL)
+            mk_make_error (err, errno, "stat `%s`", l.path);
+          free (l.path);
+          free (lr.sha256);
+          return -1;
+        }
+      l.sha256 = lr.sha256;
+      l.size = (uint64_t) st.st_size;
+      add_layer (b, l);
+    }
+  return 0;
+}
+
+/* The image's layers, bottom first: the plain tar alone, or the base's
+ * layers as they are and then the plan's (docs/layers.md). */
+static int
+make_layers (struct build *b, const struct mk_pack_result *res,
+             mk_error_t *err)
+{
+  struct mk_layer_base lb = { 0 };
+  struct mk_oci_layer one = { 0 };
+
+  if (!layered (b))
+    {
+      if (mk_oci_layer_open (b->output, res->sha256, &one, err) < 0)
+        return -1;
+      add_layer (b, one);
+      return 0;
+    }
+  if (b->base)
+    {
+      lb = (struct mk_layer_base){ .tree = b->base->tree, .sde = b->base->sde,
+                                   .recipe = b->base->recipe->path };
+      for (size_t i = 0; i < b->base->n_layers; i++)
+        {
+          const struct mk_oci_layer *l = &b->base->layers[i];
+          add_layer (b, (struct mk_oci_layer){ .path = xstrdup (l->path),
+                                               .sha256 = xstrdup (l->sha256),
+                                               .size = l->size,
+                                               .comment = l->comment });
+        }
+    }
+  if (mk_layers_plan (b->tree, b->sde, b->base ? &lb : NULL,
+                      b->recipe->layers, &b->plan, err) < 0)
+    return -1;
+  mk_debug ("layers: %zu of the base, %zu above", b->base ? b->base->n_layers
+                                                          : 0, b->plan.n);
+  return write_plan_layers (b, err);
+}
+
 /* Everything written next to the image once the tar is in place: the
  * .packages list, the build record, the SPDX SBOM, and the OCI/docker
  * formats asked for. */
@@ -646,14 +761,12 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
                     int64_t sde, mk_error_t *err)
 {
   cleanup_free char *stem = mk_output_stem (b->output);
-  struct mk_oci_layer layer = { 0 };
   const struct mk_recipe *rc = b->recipe;
   struct mk_oci_image img = { .name = rc->name, .created = sde,
                               .arch = rc->arch ? rc->arch : mk_host_arch (),
                               .env = rc->env, .cmd = rc->cmd,
                               .entrypoint = rc->entrypoint,
                               .labels = rc->labels };
-  int r;
 
   if (b->scripts_report)
     {
@@ -664,13 +777,12 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
     }
   if (write_packages_file (b, err) < 0
       || write_record (b, res, sde, stem, err) < 0
-      || mk_oci_layer_open (b->output, res->sha256, &layer, err) < 0)
+      || make_layers (b, res, err) < 0
+      || write_sbom (b, res->sha256, sde, stem, err) < 0)
     return -1;
-  r = write_sbom (b, &layer, sde, stem, err);
-  if (r == 0 && b->formats)
-    r = mk_oci_write (&img, &layer, stem, b->formats, err);
-  mk_oci_layer_close (&layer);
-  return r;
+  if (b->formats)
+    return mk_oci_write (&img, b->layers, b->n_layers, stem, b->formats, err);
+  return 0;
 }
 
 /* `scriptlets = run` runs them (script.c); otherwise say which packages
@@ -757,6 +869,94 @@ check_image (struct build *b, mk_error_t *err)
                         rep->n_problems, rep->n_problems == 1 ? "" : "s");
 }
 
+static int build_recipe (struct build *b, const char *recipe,
+                         mk_error_t *err);
+
+/* The base recipe's path (relative to the recipe's directory). */
+static int
+base_path (const struct mk_recipe *rc, int depth, char **out, mk_error_t *err)
+{
+  char *path;
+  if (depth >= MAX_BASE_DEPTH)
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
+                               "%s:%d: base: more than %d bases deep (do "
+                               "the recipes name each other?)", rc->path,
+                               rc->base_line, MAX_BASE_DEPTH);
+  path = rc->base[0] == '/' ? xstrdup (rc->base)
+                            : xasprintf ("%s/%s", rc->dir, rc->base);
+  if (access (path, R_OK) < 0)
+    {
+      mk_make_error_code (err, MK_EXIT_RECIPE, errno, "%s:%d: base `%s`",
+                          rc->path, rc->base_line, rc->base);
+      free (path);
+      return -1;
+    }
+  *out = path;
+  return 0;
+}
+
+/* The base's package set without building it (resolve, lock, why): its
+ * lock file's when it has one or --locked, else its own solve. */
+static int
+pin_base (struct mk_recipe *r, const struct mk_repo_opts *ro, bool locked,
+          int depth, mk_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *lock = NULL;
+  cleanup_recipe struct mk_recipe *br = NULL;
+  cleanup_repos struct mk_repos *repos = NULL;
+  cleanup_pkglist struct mk_pkglist *l = NULL;
+
+  if (r->base == NULL)
+    return 0;
+  if (base_path (r, depth, &path, err) < 0
+      || mk_recipe_load (path, &br, err) < 0
+      || pin_base (br, ro, locked, depth + 1, err) < 0
+      || mk_repos_open (br, ro, &repos, err) < 0)
+    return mk_error_wrap (err, "%s:%d: base", r->path, r->base_line);
+  lock = mk_lock_path (br, NULL);
+  if ((br->lock || (locked && access (lock, F_OK) == 0)) ? mk_lock_read (br, lock, &l, err) < 0
+                           : mk_solve (br, repos, &l, err) < 0)
+    return mk_error_wrap (err, "%s:%d: base", r->path, r->base_line);
+  for (size_t i = 0; i < l->n; i++)
+    mk_strv_push (&r->installed, xstrdup (l->pkgs[i].nevra));
+  return 0;
+}
+
+int
+mk_build_pin_base (struct mk_recipe *r, const struct mk_repo_opts *ro,
+                   bool locked, mk_error_t *err)
+{
+  return pin_base (r, ro, locked, 0, err);
+}
+
+/* `base = RECIPE` (docs/layers.md): build the base image first, as a
+ * dependency, and keep its packages as they are. */
+static int
+build_base (struct build *b, mk_error_t *err)
+{
+  struct mk_recipe *rc = b->recipe;
+  cleanup_free char *path = NULL;
+
+  if (rc->base == NULL)
+    return 0;
+  if (base_path (rc, b->depth, &path, err) < 0)
+    return -1;
+  b->base_opts = (struct mk_build_opts){
+    .staging_parent = b->opts->staging_parent, .cache = b->opts->cache,
+    .offline = b->opts->offline };
+  b->base = xcalloc (1, sizeof *b->base);
+  *b->base = (struct build){ .opts = &b->base_opts, .rootfd = -1,
+                             .depth = b->depth + 1,
+                             .lock_if_any = b->opts->locked || b->lock_if_any };
+  mk_info ("building the base image %s", path);
+  if (build_recipe (b->base, path, err) < 0)
+    return mk_error_wrap (err, "%s:%d: base", rc->path, rc->base_line);
+  for (size_t i = 0; i < b->base->pkgs->n; i++)
+    mk_strv_push (&rc->installed, xstrdup (b->base->pkgs->pkgs[i].nevra));
+  return 0;
+}
+
 static int
 run_pipeline (struct build *b, mk_error_t *err)
 {
@@ -765,6 +965,9 @@ run_pipeline (struct build *b, mk_error_t *err)
   double t = now ();
   int r = -1;
 
+  if (build_base (b, err) < 0)
+    return -1;
+  t = now ();
   if (choose_packages (b, err) < 0)
     return -1;
   b->t_phase[PH_RESOLVE] = now () - t;
@@ -801,24 +1004,30 @@ done:
   return r;
 }
 
+static int
+build_recipe (struct build *b, const char *recipe, mk_error_t *err)
+{
+  const struct mk_build_opts *o = b->opts;
+  b->repo_opts = (struct mk_repo_opts){ .cache = o->cache,
+                                        .offline = o->offline };
+  if (mk_recipe_load (recipe, &b->recipe, err) < 0
+      || choose_output (b, err) < 0
+      || mk_repos_open (b->recipe, &b->repo_opts, &b->repos, err) < 0)
+    return -1;
+  return run_pipeline (b, err);
+}
+
 int
 mk_build_image (const char *recipe, const struct mk_build_opts *o,
                 mk_error_t *err)
 {
   struct build b = { .opts = o, .rootfd = -1 };
-  int r = -1;
+  int r;
 
   /* The staging tree is private to us whatever the caller's umask: its
    * modes are not the image's (those live in the manifest). */
   umask (022);
-  b.repo_opts = (struct mk_repo_opts){ .cache = o->cache,
-                                       .offline = o->offline };
-  if (mk_recipe_load (recipe, &b.recipe, err) < 0
-      || choose_output (&b, err) < 0
-      || mk_repos_open (b.recipe, &b.repo_opts, &b.repos, err) < 0)
-    goto done;
-  r = run_pipeline (&b, err);
-done:
+  r = build_recipe (&b, recipe, err);
   build_cleanup (&b);
   return r;
 }
@@ -864,6 +1073,7 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
   char h[32];
 
   if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_build_pin_base (r, &ro, o->locked, err) < 0
       || mk_repos_open (r, &ro, &repos, err) < 0
       || mk_solve (r, repos, &l, err) < 0)
     return -1;

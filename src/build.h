@@ -30,4 +30,11 @@ int mk_build_image (const char *recipe, const struct mk_build_opts *o,
 int mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
                       mk_error_t *err);
 
+/* For a recipe with `base = RECIPE` (docs/layers.md): the base's package
+ * set, as r->installed, without building it (resolve, lock, why). */
+struct mk_recipe;
+struct mk_repo_opts;
+int mk_build_pin_base (struct mk_recipe *r, const struct mk_repo_opts *ro,
+                       bool locked, mk_error_t *err);
+
 #endif

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "build.h"
 #include "digest.h"
 #include "repo.h"
 #include "util.h"
@@ -40,12 +41,6 @@ mk_lock_path (const struct mk_recipe *r, const char *override)
   return xasprintf ("%.*s.lock", (int) n, r->path);
 }
 
-static int
-compare_strs (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 static void
 push_sorted (char ***lines, const char *key, char **v, size_t n)
 {
@@ -53,7 +48,7 @@ push_sorted (char ***lines, const char *key, char **v, size_t n)
   for (size_t i = 0; i < n; i++)
     mk_strv_push (&tmp, xasprintf ("%s %s", key, v[i]));
   if (tmp)
-    qsort (tmp, n, sizeof (char *), compare_strs);
+    qsort (tmp, n, sizeof (char *), mk_compare_strs);
   for (size_t i = 0; i < n; i++)
     mk_strv_push (lines, steal_pointer (&tmp[i]));
 }
@@ -453,6 +448,7 @@ mk_lock_create (const char *recipe, const struct mk_repo_opts *ro,
   cleanup_free char *path = NULL;
 
   if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_build_pin_base (r, ro, false, err) < 0
       || mk_repos_open (r, ro, &repos, err) < 0
       || mk_solve (r, repos, &l, err) < 0)
     return -1;

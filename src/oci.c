@@ -4,7 +4,8 @@
  * is used here to read a compressed image output back as its plain tar and
  * to write the two archives.
  *
- * The layer is the plain tar pack.c wrote, uncompressed (media type
+ * The layer is the plain tar pack.c wrote, uncompressed (or, for a layered
+ * image, the layer tars of docs/layers.md) (media type
  * application/vnd.oci.image.layer.v1.tar), so the layer digest, the
  * diff_id and the sha256 mkbase prints are one value.  Every document is
  * JSON with fixed key order and no optional whitespace, created is
@@ -173,12 +174,6 @@ blob_free (struct blob *b)
   free (b->sha256);
 }
 
-static int
-compare_strs (const void *a, const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 /* Labels sorted by key, so the config does not depend on recipe order. */
 static void
 json_labels (FILE *f, char *const *labels)
@@ -186,7 +181,7 @@ json_labels (FILE *f, char *const *labels)
   size_t n = mk_strv_len (labels);
   cleanup_free char **v = xcalloc (n + 1, sizeof (char *));
   memcpy (v, labels, n * sizeof (char *));
-  qsort (v, n, sizeof (char *), compare_strs);
+  qsort (v, n, sizeof (char *), mk_compare_strs);
   fputs (",\"Labels\":{", f);
   for (size_t i = 0; i < n; i++)
     {
@@ -201,8 +196,15 @@ json_labels (FILE *f, char *const *labels)
   fputc ('}', f);
 }
 
+/* The layers of an image, bottom first. */
+struct layers
+{
+  const struct mk_oci_layer *v;
+  size_t n;
+};
+
 static void
-make_config (const struct mk_oci_image *img, const struct mk_oci_layer *l,
+make_config (const struct mk_oci_image *img, const struct layers *l,
              struct blob *b)
 {
   static char *const default_env[] = { (char *) DEFAULT_PATH, NULL };
@@ -233,14 +235,28 @@ make_config (const struct mk_oci_image *img, const struct mk_oci_layer *l,
     }
   if (img->labels)
     json_labels (f, img->labels);
-  fprintf (f, "},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]},"
-              "\"history\":[{\"created\":\"%s\",\"created_by\":\"mkbase\"}]}",
-           l->sha256, created);
+  fputs ("},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[", f);
+  for (size_t i = 0; i < l->n; i++)
+    fprintf (f, "%s\"sha256:%s\"", i ? "," : "", l->v[i].sha256);
+  fputs ("]},\"history\":[", f);
+  /* One entry per layer, as docker load expects. */
+  for (size_t i = 0; i < l->n; i++)
+    {
+      fprintf (f, "%s{\"created\":\"%s\",\"created_by\":\"mkbase\"",
+               i ? "," : "", created);
+      if (l->v[i].comment)
+        {
+          fputs (",\"comment\":", f);
+          mk_json_string (f, l->v[i].comment);
+        }
+      fputc ('}', f);
+    }
+  fputs ("]}", f);
   blob_finish (b, f);
 }
 
 static void
-make_manifest (const struct blob *config, const struct mk_oci_layer *l,
+make_manifest (const struct blob *config, const struct layers *l,
                struct blob *b)
 {
   FILE *f = open_memstream (&b->json, &b->len);
@@ -249,10 +265,13 @@ make_manifest (const struct blob *config, const struct mk_oci_layer *l,
   fprintf (f,
            "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
            "\"config\":{\"mediaType\":\"" MT_CONFIG "\",\"digest\":"
-           "\"sha256:%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"" MT_LAYER
-           "\",\"digest\":\"sha256:%s\",\"size\":%llu}]}",
-           config->sha256, config->len, l->sha256,
-           (unsigned long long) l->size);
+           "\"sha256:%s\",\"size\":%zu},\"layers\":[",
+           config->sha256, config->len);
+  for (size_t i = 0; i < l->n; i++)
+    fprintf (f, "%s{\"mediaType\":\"" MT_LAYER "\",\"digest\":\"sha256:%s\","
+                "\"size\":%llu}", i ? "," : "", l->v[i].sha256,
+             (unsigned long long) l->v[i].size);
+  fputs ("]}", f);
   blob_finish (b, f);
 }
 
@@ -287,7 +306,7 @@ docker_name (const char *name)
 
 static void
 make_docker_manifest (const struct mk_oci_image *img, const struct blob *config,
-                      const struct mk_oci_layer *l, struct blob *b)
+                      const struct layers *l, struct blob *b)
 {
   cleanup_free char *name = docker_name (img->name);
   cleanup_free char *tag = xasprintf ("%s:latest", name);
@@ -296,7 +315,10 @@ make_docker_manifest (const struct mk_oci_image *img, const struct blob *config,
     abort ();
   fprintf (f, "[{\"Config\":\"%s.json\",\"RepoTags\":[", config->sha256);
   mk_json_string (f, tag);
-  fprintf (f, "],\"Layers\":[\"%s/layer.tar\"]}]", l->sha256);
+  fputs ("],\"Layers\":[", f);
+  for (size_t i = 0; i < l->n; i++)
+    fprintf (f, "%s\"%s/layer.tar\"", i ? "," : "", l->v[i].sha256);
+  fputs ("]}]", f);
   blob_finish (b, f);
 }
 
@@ -405,44 +427,68 @@ write_archive (const char *path, const struct member *m, size_t n,
   return mk_atomic_commit (fd, tmp, path, err);
 }
 
-/* The members of an OCI layout, in bytewise order. */
-static size_t
-layout_members (const struct docs *d, const struct mk_oci_layer *l,
-                struct member m[7])
+/* A growing list of members. */
+struct members
 {
-  size_t n = 0;
+  struct member *v;
+  size_t n;
+};
+
+static void
+members_add (struct members *m, struct member one)
+{
+  for (size_t i = 0; i < m->n; i++)
+    if (strcmp (m->v[i].name, one.name) == 0)
+      {
+        /* A layer twice in one image is one blob. */
+        free (one.name);
+        return;
+      }
+  m->v = xreallocarray (m->v, m->n + 1, sizeof *m->v);
+  m->v[m->n++] = one;
+}
+
+static int
+compare_members (const void *a, const void *b)
+{
+  return strcmp (((const struct member *) a)->name,
+                 ((const struct member *) b)->name);
+}
+
+/* The members of an OCI layout, in bytewise order. */
+static void
+layout_members (const struct docs *d, const struct layers *l,
+                struct members *m)
+{
   static const struct blob oci_layout
       = { .json = (char *) "{\"imageLayoutVersion\":\"1.0.0\"}",
           .len = sizeof "{\"imageLayoutVersion\":\"1.0.0\"}" - 1 };
   const struct blob *blobs[] = { &d->config, &d->manifest };
 
-  m[n++] = (struct member){ .name = xstrdup ("blobs/"), .dir = true };
-  m[n++] = (struct member){ .name = xstrdup ("blobs/sha256/"), .dir = true };
-  m[n++] = (struct member){ .name = xasprintf ("blobs/sha256/%s", l->sha256),
-                            .layer = l };
+  members_add (m, (struct member){ .name = xstrdup ("blobs/"), .dir = true });
+  members_add (m, (struct member){ .name = xstrdup ("blobs/sha256/"),
+                                   .dir = true });
+  for (size_t i = 0; i < l->n; i++)
+    members_add (m, (struct member){
+                        .name = xasprintf ("blobs/sha256/%s", l->v[i].sha256),
+                        .layer = &l->v[i] });
   for (size_t i = 0; i < ARRAY_SIZE (blobs); i++)
-    m[n++] = (struct member){ .name = xasprintf ("blobs/sha256/%s",
-                                                 blobs[i]->sha256),
-                              .blob = blobs[i] };
-  m[n++] = (struct member){ .name = xstrdup ("index.json"), .blob = &d->index };
-  m[n++] = (struct member){ .name = xstrdup ("oci-layout"), .blob = &oci_layout };
-  /* Bytewise order of the three blob names. */
-  for (size_t i = 2; i < 5; i++)
-    for (size_t j = i + 1; j < 5; j++)
-      if (strcmp (m[i].name, m[j].name) > 0)
-        {
-          struct member t = m[i];
-          m[i] = m[j];
-          m[j] = t;
-        }
-  return n;
+    members_add (m, (struct member){
+                        .name = xasprintf ("blobs/sha256/%s", blobs[i]->sha256),
+                        .blob = blobs[i] });
+  members_add (m, (struct member){ .name = xstrdup ("index.json"),
+                                   .blob = &d->index });
+  members_add (m, (struct member){ .name = xstrdup ("oci-layout"),
+                                   .blob = &oci_layout });
+  qsort (m->v, m->n, sizeof *m->v, compare_members);
 }
 
 static void
-members_free (struct member *m, size_t n)
+members_free (struct members *m)
 {
-  for (size_t i = 0; i < n; i++)
-    free (m[i].name);
+  for (size_t i = 0; i < m->n; i++)
+    free (m->v[i].name);
+  free (m->v);
 }
 
 static int
@@ -497,60 +543,62 @@ write_layout (const char *path, const struct member *m, size_t n,
 }
 
 static int
-write_docker (const char *path, const struct docs *d,
-              const struct mk_oci_layer *l, int64_t mtime, mk_error_t *err)
+write_docker (const char *path, const struct docs *d, const struct layers *l,
+              int64_t mtime, mk_error_t *err)
 {
-  struct member m[4];
-  size_t n = 0;
+  struct members m = { 0 };
   int r;
-  m[n++] = (struct member){ .name = xasprintf ("%s.json", d->config.sha256),
-                            .blob = &d->config };
-  m[n++] = (struct member){ .name = xasprintf ("%s/", l->sha256), .dir = true };
-  m[n++] = (struct member){ .name = xasprintf ("%s/layer.tar", l->sha256),
-                            .layer = l };
-  m[n++] = (struct member){ .name = xstrdup ("manifest.json"),
-                            .blob = &d->docker };
-  if (strcmp (m[0].name, m[1].name) > 0)
+  members_add (&m, (struct member){
+                       .name = xasprintf ("%s.json", d->config.sha256),
+                       .blob = &d->config });
+  for (size_t i = 0; i < l->n; i++)
     {
-      struct member t = m[0];
-      m[0] = m[1], m[1] = m[2], m[2] = t;
+      members_add (&m, (struct member){
+                           .name = xasprintf ("%s/", l->v[i].sha256),
+                           .dir = true });
+      members_add (&m, (struct member){
+                           .name = xasprintf ("%s/layer.tar", l->v[i].sha256),
+                           .layer = &l->v[i] });
     }
-  r = write_archive (path, m, n, mtime, err);
-  members_free (m, n);
+  members_add (&m, (struct member){ .name = xstrdup ("manifest.json"),
+                                    .blob = &d->docker });
+  qsort (m.v, m.n, sizeof *m.v, compare_members);
+  r = write_archive (path, m.v, m.n, mtime, err);
+  members_free (&m);
   return r;
 }
 
 int
 mk_oci_write (const struct mk_oci_image *img,
-              const struct mk_oci_layer *layer, const char *stem,
-              unsigned formats, mk_error_t *err)
+              const struct mk_oci_layer *layers, size_t n_layers,
+              const char *stem, unsigned formats, mk_error_t *err)
 {
+  struct layers l = { layers, n_layers };
   struct docs d = { 0 };
-  struct member m[7];
-  size_t n;
+  struct members m = { 0 };
   int r = 0;
 
-  make_config (img, layer, &d.config);
-  make_manifest (&d.config, layer, &d.manifest);
+  make_config (img, &l, &d.config);
+  make_manifest (&d.config, &l, &d.manifest);
   make_index (&d.manifest, &d.index);
-  make_docker_manifest (img, &d.config, layer, &d.docker);
-  n = layout_members (&d, layer, m);
+  make_docker_manifest (img, &d.config, &l, &d.docker);
+  layout_members (&d, &l, &m);
   if (formats & MK_OCI_LAYOUT)
     {
       cleanup_free char *path = xasprintf ("%s.oci", stem);
-      r = write_layout (path, m, n, err);
+      r = write_layout (path, m.v, m.n, err);
     }
   if (r == 0 && (formats & MK_OCI_ARCHIVE))
     {
       cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
-      r = write_archive (path, m, n, img->created, err);
+      r = write_archive (path, m.v, m.n, img->created, err);
     }
   if (r == 0 && (formats & MK_OCI_DOCKER))
     {
       cleanup_free char *path = xasprintf ("%s.docker.tar", stem);
-      r = write_docker (path, &d, layer, img->created, err);
+      r = write_docker (path, &d, &l, img->created, err);
     }
-  members_free (m, n);
+  members_free (&m);
   docs_free (&d);
   return r;
 }

@@ -33,6 +33,7 @@ struct mk_oci_layer
   char *sha256;  /* the diff_id (and, uncompressed, the layer digest) */
   uint64_t size;
   int temporary;
+  const char *comment; /* the config's history entry; NULL: none */
 };
 
 int mk_oci_layer_open (const char *image, const char *image_sha256,
@@ -40,10 +41,11 @@ int mk_oci_layer_open (const char *image, const char *image_sha256,
 void mk_oci_layer_close (struct mk_oci_layer *l);
 
 /* Write the formats asked for (MK_OCI_*) next to the image, as
- * STEM.oci/, STEM.oci.tar and STEM.docker.tar, each atomically. */
+ * STEM.oci/, STEM.oci.tar and STEM.docker.tar, each atomically.  The
+ * layers bottom first (docs/layers.md). */
 int mk_oci_write (const struct mk_oci_image *img,
-                  const struct mk_oci_layer *layer, const char *stem,
-                  unsigned formats, mk_error_t *err);
+                  const struct mk_oci_layer *layers, size_t n_layers,
+                  const char *stem, unsigned formats, mk_error_t *err);
 
 /* GOARCH for an rpm arch (x86_64 -> amd64); unknown ones as they are. */
 const char *mk_oci_goarch (const char *rpm_arch);

@@ -192,22 +192,59 @@ fill_pending (struct mk_entry *e, const struct mk_pack_fill *fill,
   return 0;
 }
 
+/* An OCI whiteout (docs/layers.md): an empty file that removes its
+ * namesake from the layers below. */
+static int
+write_whiteout (struct archive *a, struct sink *s, struct archive_entry *ae,
+                const char *path, int64_t sde, mk_error_t *err)
+{
+  cleanup_free char *name = tar_name (path);
+  archive_entry_clear (ae);
+  archive_entry_copy_pathname (ae, name);
+  archive_entry_set_mode (ae, S_IFREG | 0644);
+  archive_entry_set_mtime (ae, sde, 0);
+  archive_entry_set_nlink (ae, 1);
+  archive_entry_set_size (ae, 0);
+  if (archive_write_header (a, ae) != ARCHIVE_OK)
+    return archive_fail (a, s, "write", err);
+  return 0;
+}
+
+/* Which entries a tar holds: all, or one layer's (layers.h). */
+struct selection
+{
+  uint64_t bit;            /* 0: every entry */
+  char *const *whiteouts;  /* sorted, merged in path order */
+};
+
 static int
 write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
                int rootfd, int64_t sde, const struct mk_pack_fill *fill,
-               struct mk_pack_result *res, mk_error_t *err)
+               const struct selection *sel, struct mk_pack_result *res,
+               mk_error_t *err)
 {
   size_t n;
   cleanup_free struct mk_entry **v = mk_tree_sorted (t, &n);
   cleanup_free const char **first = xcalloc ((size_t) t->next_inode + 1,
                                              sizeof (char *));
   struct archive_entry *ae = archive_entry_new ();
+  char *const *wh = sel->whiteouts;
   int r = -1;
 
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i <= n; i++)
     {
-      struct mk_entry *e = v[i];
+      struct mk_entry *e = i < n ? v[i] : NULL;
       const char *hardlink = NULL;
+      for (; wh && *wh && (e == NULL || strcmp (*wh, e->path) < 0); wh++)
+        {
+          if (write_whiteout (a, s, ae, *wh, sde, err) < 0)
+            goto done;
+          res->entries++;
+        }
+      if (e == NULL)
+        break;
+      if (sel->bit && !(e->layers & sel->bit))
+        continue;
       if (mk_check_interrupt (err) < 0)
         goto done;
       mk_progress ("pack", i, n);
@@ -271,10 +308,10 @@ open_archive (const char *output, struct sink *s, mk_error_t *err)
   return a;
 }
 
-int
-mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
-               int64_t sde, const struct mk_pack_fill *fill,
-               struct mk_pack_result *res, mk_error_t *err)
+static int
+pack_write (struct mk_tree *t, int rootfd, const char *output, int64_t sde,
+            const struct mk_pack_fill *fill, const struct selection *sel,
+            struct mk_pack_result *res, mk_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   struct sink s = { .path = output };
@@ -287,7 +324,8 @@ mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
   s.fd = fd;
   s.digest = mk_digest_new_async ("sha256");
   a = open_archive (output, &s, err);
-  if (a == NULL || write_entries (a, &s, t, rootfd, sde, fill, res, err) < 0)
+  if (a == NULL
+      || write_entries (a, &s, t, rootfd, sde, fill, sel, res, err) < 0)
     goto fail;
   if (archive_write_close (a) != ARCHIVE_OK)
     {
@@ -305,4 +343,22 @@ fail:
   mk_digest_free (s.digest);
   mk_atomic_abort (fd, tmp);
   return -1;
+}
+
+int
+mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
+               int64_t sde, const struct mk_pack_fill *fill,
+               struct mk_pack_result *res, mk_error_t *err)
+{
+  return pack_write (t, rootfd, output, sde, fill, &(struct selection){ 0 },
+                     res, err);
+}
+
+int
+mk_pack_write_layer (struct mk_tree *t, int rootfd, const char *output,
+                     int64_t sde, unsigned layer, char *const *whiteouts,
+                     struct mk_pack_result *res, mk_error_t *err)
+{
+  struct selection sel = { .bit = 1ULL << layer, .whiteouts = whiteouts };
+  return pack_write (t, rootfd, output, sde, NULL, &sel, res, err);
 }

@@ -30,4 +30,12 @@ int mk_pack_write (struct mk_tree *t, int rootfd, const char *output,
                    int64_t sde, const struct mk_pack_fill *fill,
                    struct mk_pack_result *res, mk_error_t *err);
 
+/* One layer of a layered image (layers.h): the entries whose `layers` has
+ * bit `layer`, and the whiteouts (sorted absolute paths), to `output` as
+ * mk_pack_write does.  Pending entries must have been filled (by the
+ * image's own tar, written first). */
+int mk_pack_write_layer (struct mk_tree *t, int rootfd, const char *output,
+                         int64_t sde, unsigned layer, char *const *whiteouts,
+                         struct mk_pack_result *res, mk_error_t *err);
+
 #endif

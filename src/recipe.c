@@ -292,7 +292,8 @@ static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
         "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
-        "allow_broken", "remove", "keep", "entrypoint", NULL };
+        "allow_broken", "remove", "keep", "entrypoint", "base", "layers",
+        NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
         "name",          "gpgcheck",        "gpgkey",   "repo_gpgcheck",
@@ -389,6 +390,17 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
   size_t first;
   if (strcmp (key, "lock") == 0)
     return set_scalar (ctx, key, v, &r->lock, err);
+  if (strcmp (key, "base") == 0)
+    {
+      r->base_line = ctx->line;
+      return set_scalar (ctx, key, v, &r->base, err);
+    }
+  if (strcmp (key, "layers") == 0)
+    {
+      if (r->layers)
+        return ini_error (ctx, err, "%s: set twice", key);
+      return parse_int (ctx, key, v, 1, MK_MAX_LAYERS, &r->layers, err);
+    }
   if (strcmp (key, "output_format") == 0)
     {
       first = mk_strv_len (r->output_formats);
@@ -742,6 +754,8 @@ mk_recipe_free (struct mk_recipe *r)
   free (r->profile_name);
   free (r->output);
   free (r->lock);
+  free (r->base);
+  mk_strv_free (r->installed);
   mk_strv_free (r->output_formats);
   mk_strv_free (r->labels);
   mk_strv_free (r->cmd);

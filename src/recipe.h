@@ -99,7 +99,16 @@ struct mk_recipe
   struct mk_prune_rule *rules; /* [image] remove/keep; appended to the
                                   profile's rules once it is loaded */
   size_t n_rules;
+  /* Layered images (docs/layers.md). */
+  char *base;            /* `base = RECIPE` as written (relative to dir) */
+  int base_line;
+  int layers;            /* `layers = N`; 0: one layer (above the base's) */
+  char **installed;      /* NEVRAs the solver must keep as they are: the
+                            base image's packages (set by build.c) */
 };
+
+/* The most layers an image may be spread over (`layers = N`). */
+#define MK_MAX_LAYERS 32
 
 /* Parse and validate a recipe and load its profile.  Errors name file:line
  * and carry MK_EXIT_RECIPE. */

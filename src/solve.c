@@ -580,6 +580,38 @@ command_hint (Pool *pool, const char *word)
   return xstrdup ("");
 }
 
+/* The base image's packages (docs/layers.md) are in the job exactly as
+ * they are installed there: the solver keeps them and satisfies the new
+ * packages' needs with them first, as dnf does with an installed system it
+ * is not asked to upgrade.  One that the repositories no longer have, or
+ * that a new package needs in another version, makes the job unsolvable
+ * with libsolv's own words. */
+static int
+pin_installed (struct solve_ctx *c, Queue *job, mk_error_t *err)
+{
+  const struct mk_recipe *r = c->recipe;
+  for (size_t i = 0; r->installed && r->installed[i]; i++)
+    {
+      Queue sel;
+      queue_init (&sel);
+      selection_make (c->pool, &sel, r->installed[i], SELECTION_CANON);
+      if (sel.count == 0)
+        {
+          queue_free (&sel);
+          return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
+                                     "%s:%d: %s of the base image is not in "
+                                     "the enabled repositories (or it is "
+                                     "excluded)", r->path, r->base_line,
+                                     r->installed[i]);
+        }
+      for (int j = 0; j < sel.count; j += 2)
+        queue_push2 (job, sel.elements[j] | SOLVER_INSTALL,
+                     sel.elements[j + 1]);
+      queue_free (&sel);
+    }
+  return 0;
+}
+
 static int
 build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
 {
@@ -614,7 +646,7 @@ build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
                      sel.elements[j + 1]);
       queue_free (&sel);
     }
-  return 0;
+  return pin_installed (c, job, err);
 }
 
 static int
@@ -678,12 +710,26 @@ fill_pkg (struct solve_ctx *c, Id p, struct mk_pkg *pkg)
 }
 
 static int
+compare_solvables (const void *a, const void *b, void *pool)
+{
+  return strcmp (pool_solvid2str (pool, *(const Id *) a),
+                 pool_solvid2str (pool, *(const Id *) b));
+}
+
+static int
 make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
               mk_error_t *err)
 {
   Transaction *trans = solver_create_transaction (solv);
   struct mk_pkglist *l = xcalloc (1, sizeof *l);
 
+  /* The order depends on the set alone, not on how the job reached it:
+   * ties in transaction_order go by the steps' order, which follows the
+   * solver's decisions.  So an image on a base (docs/layers.md) and the
+   * same set asked for in one recipe are installed alike, and give the
+   * same package database. */
+  solv_sort (trans->steps.elements, (size_t) trans->steps.count, sizeof (Id),
+             compare_solvables, c->pool);
   transaction_order (trans, 0);
   l->pkgs = xcalloc ((size_t) trans->steps.count, sizeof *l->pkgs);
   for (int i = 0; i < trans->steps.count; i++)

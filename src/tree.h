@@ -41,6 +41,7 @@ struct mk_entry
   int pkg;        /* index into mk_tree.pkgs, -1 when implied */
   bool removed;   /* pruned */
   bool has_child; /* scratch for prune.c */
+  uint64_t layers; /* layers.c: bit k set when layer k carries the entry */
 };
 
 struct mk_tree

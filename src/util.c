@@ -108,6 +108,12 @@ mk_strv_push (char ***v, char *s)
   (*v)[n + 1] = NULL;
 }
 
+int
+mk_compare_strs (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 char **
 mk_strv_copy (char *const *v)
 {

@@ -107,6 +107,8 @@ size_t mk_strv_len (char *const *v);
 void mk_strv_push (char ***v, char *s); /* takes ownership of s */
 bool mk_strv_contains (char *const *v, const char *s);
 char **mk_strv_copy (char *const *v); /* NULL for NULL */
+/* qsort comparator for an array of char *, bytewise. */
+int mk_compare_strs (const void *a, const void *b);
 
 bool mk_str_has_prefix (const char *s, const char *prefix);
 

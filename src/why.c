@@ -69,6 +69,7 @@ mk_why_explain (const char *recipe, const char *name,
   struct mk_repo_opts ro = { .cache = o->cache, .offline = o->offline };
 
   if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_build_pin_base (r, &ro, o->locked, err) < 0
       || mk_repos_open (r, &ro, &repos, err) < 0
       || mk_solve_why (r, repos, name, &w, err) < 0)
     return -1;
