@@ -716,6 +716,27 @@ write_plan_layers (struct build *b, mk_error_t *err)
   return 0;
 }
 
+/* `layer_compression`: the image's own layers (from `first` up; the
+ * base's are as the base made them) get a compressed blob. */
+static int
+compress_layers (struct build *b, size_t first, mk_error_t *err)
+{
+  const char *how = b->recipe->layer_compression;
+  if (how == NULL || strcmp (how, "none") == 0)
+    return 0;
+  if (b->layers_dir == NULL
+      && mk_mkdtemp (b->opts->staging_parent, "mkbase-layers", &b->layers_dir,
+                     err) < 0)
+    return -1;
+  for (size_t i = first; i < b->n_layers; i++)
+    {
+      cleanup_free char *dest = xasprintf ("%s/%zu.blob", b->layers_dir, i);
+      if (mk_oci_layer_compress (&b->layers[i], how, dest, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* The image's layers, bottom first: the plain tar alone, or the base's
  * layers as they are and then the plan's (docs/layers.md). */
 static int
@@ -730,7 +751,7 @@ make_layers (struct build *b, const struct mk_pack_result *res,
       if (mk_oci_layer_open (b->output, res->sha256, &one, err) < 0)
         return -1;
       add_layer (b, one);
-      return 0;
+      return compress_layers (b, 0, err);
     }
   if (b->base)
     {
@@ -739,10 +760,17 @@ make_layers (struct build *b, const struct mk_pack_result *res,
       for (size_t i = 0; i < b->base->n_layers; i++)
         {
           const struct mk_oci_layer *l = &b->base->layers[i];
-          add_layer (b, (struct mk_oci_layer){ .path = xstrdup (l->path),
-                                               .sha256 = xstrdup (l->sha256),
-                                               .size = l->size,
-                                               .comment = l->comment });
+          add_layer (b, (struct mk_oci_layer){
+                            .path = xstrdup (l->path),
+                            .sha256 = xstrdup (l->sha256), .size = l->size,
+                            .comment = l->comment,
+                            .blob_path = l->blob_path ? xstrdup (l->blob_path)
+                                                      : NULL,
+                            .blob_sha256 = l->blob_sha256
+                                               ? xstrdup (l->blob_sha256)
+                                               : NULL,
+                            .blob_size = l->blob_size,
+                            .blob_type = l->blob_type });
         }
     }
   if (mk_layers_plan (b->tree, b->sde, b->base ? &lb : NULL,
@@ -750,7 +778,9 @@ make_layers (struct build *b, const struct mk_pack_result *res,
     return -1;
   mk_debug ("layers: %zu of the base, %zu above", b->base ? b->base->n_layers
                                                           : 0, b->plan.n);
-  return write_plan_layers (b, err);
+  if (write_plan_layers (b, err) < 0)
+    return -1;
+  return compress_layers (b, b->base ? b->base->n_layers : 0, err);
 }
 
 /* Everything written next to the image once the tar is in place: the

@@ -4,10 +4,12 @@
  * is used here to read a compressed image output back as its plain tar and
  * to write the two archives.
  *
- * The layer is the plain tar pack.c wrote, uncompressed (or, for a layered
- * image, the layer tars of docs/layers.md) (media type
+ * A layer is the plain tar pack.c wrote (or, for a layered image, the
+ * layer tars of docs/layers.md), uncompressed by default (media type
  * application/vnd.oci.image.layer.v1.tar), so the layer digest, the
- * diff_id and the sha256 mkbase prints are one value.  Every document is
+ * diff_id and the sha256 mkbase prints are one value; with
+ * `layer_compression` the layout holds a pinned gzip or zstd blob of it
+ * and the docker-archive the plain tar.  Every document is
  * JSON with fixed key order and no optional whitespace, created is
  * SOURCE_DATE_EPOCH and archive members have fixed owners, modes and
  * mtimes: the digests are the same on every rebuild.  Outputs appear
@@ -144,7 +146,90 @@ mk_oci_layer_close (struct mk_oci_layer *l)
     unlink (l->path);
   free (l->path);
   free (l->sha256);
+  free (l->blob_path);
+  free (l->blob_sha256);
   *l = (struct mk_oci_layer){ 0 };
+}
+
+static int
+compress_to (const struct mk_oci_layer *l, const char *how, int fd,
+             mk_error_t *err)
+{
+  struct archive *a = archive_write_new ();
+  struct archive_entry *ae = archive_entry_new ();
+  cleanup_close int in = open (l->path, O_RDONLY | O_CLOEXEC);
+  cleanup_free char *buf = xmalloc (COPY_BUF);
+  bool gz = strcmp (how, "gzip") == 0;
+  int r = -1;
+  ssize_t n;
+
+  if (in < 0)
+    {
+      mk_make_error (err, errno, "open `%s`", l->path);
+      goto done;
+    }
+  /* Pinned: the blob must not depend on libarchive's defaults, the clock
+   * or the CPU count, or a rebuild would push new bytes. */
+  if (archive_write_set_format_raw (a) != ARCHIVE_OK
+      || (gz ? archive_write_add_filter_gzip (a)
+             : archive_write_add_filter_zstd (a)) != ARCHIVE_OK
+      || archive_write_set_options (a, gz ? "gzip:!timestamp,gzip:"
+                                            "compression-level=6"
+                                          : "zstd:compression-level=9")
+             != ARCHIVE_OK
+      || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
+      || archive_write_open_fd (a, fd) != ARCHIVE_OK)
+    goto fail;
+  archive_entry_set_pathname (ae, "layer");
+  archive_entry_set_mode (ae, S_IFREG | 0644);
+  archive_entry_set_size (ae, (la_int64_t) l->size);
+  if (archive_write_header (a, ae) != ARCHIVE_OK)
+    goto fail;
+  while ((n = TEMP_FAILURE_RETRY (read (in, buf, COPY_BUF))) > 0)
+    if (archive_write_data (a, buf, (size_t) n) != n)
+      goto fail;
+  if (n < 0)
+    {
+      mk_make_error (err, errno, "read `%s`", l->path);
+      goto done;
+    }
+  if (archive_write_close (a) != ARCHIVE_OK)
+    goto fail;
+  r = 0;
+  goto done;
+fail:
+  mk_make_error (err, 0, "compress `%s`: %s", l->path,
+                 archive_error_string (a) ? archive_error_string (a)
+                                          : "libarchive error");
+done:
+  archive_entry_free (ae);
+  archive_write_free (a);
+  return r;
+}
+
+int
+mk_oci_layer_compress (struct mk_oci_layer *l, const char *how,
+                       const char *dest, mk_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (how == NULL || strcmp (how, "none") == 0)
+    return 0;
+  fd = open (dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return mk_make_error (err, errno, "create `%s`", dest);
+  if (compress_to (l, how, fd, err) < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
+    return mk_make_error (err, errno, "stat `%s`", dest);
+  free (l->blob_path);
+  free (l->blob_sha256);
+  l->blob_path = xstrdup (dest);
+  l->blob_size = (uint64_t) st.st_size;
+  l->blob_type = strcmp (how, "gzip") == 0 ? "gzip" : "zstd";
+  l->blob_sha256 = NULL;
+  return mk_digest_path (dest, "sha256", &l->blob_sha256, err);
 }
 
 /* ---- the JSON documents ----------------------------------------------------- */
@@ -268,9 +353,14 @@ make_manifest (const struct blob *config, const struct layers *l,
            "\"sha256:%s\",\"size\":%zu},\"layers\":[",
            config->sha256, config->len);
   for (size_t i = 0; i < l->n; i++)
-    fprintf (f, "%s{\"mediaType\":\"" MT_LAYER "\",\"digest\":\"sha256:%s\","
-                "\"size\":%llu}", i ? "," : "", l->v[i].sha256,
-             (unsigned long long) l->v[i].size);
+    {
+      const struct mk_oci_layer *y = &l->v[i];
+      fprintf (f, "%s{\"mediaType\":\"" MT_LAYER "%s%s\",\"digest\":"
+                  "\"sha256:%s\",\"size\":%llu}", i ? "," : "",
+               y->blob_type ? "+" : "", y->blob_type ? y->blob_type : "",
+               y->blob_sha256 ? y->blob_sha256 : y->sha256,
+               (unsigned long long) (y->blob_path ? y->blob_size : y->size));
+    }
   fputs ("]}", f);
   blob_finish (b, f);
 }
@@ -343,29 +433,30 @@ docs_free (struct docs *d)
 struct member
 {
   char *name;
-  const struct blob *blob;      /* or */
-  const struct mk_oci_layer *layer;
+  const struct blob *blob;      /* or a layer's file */
+  const char *file;
+  uint64_t size;
   bool dir;
 };
 
 static int
-copy_layer (const struct mk_oci_layer *l, int out, struct archive *a,
-            mk_error_t *err)
+copy_file (const char *path, uint64_t size, int out, struct archive *a,
+           mk_error_t *err)
 {
-  cleanup_close int fd = open (l->path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   cleanup_free char *buf = xmalloc (COPY_BUF);
-  uint64_t left = l->size;
+  uint64_t left = size;
 
   if (fd < 0)
-    return mk_make_error (err, errno, "open `%s`", l->path);
+    return mk_make_error (err, errno, "open `%s`", path);
   while (left > 0)
     {
       ssize_t n = TEMP_FAILURE_RETRY (
           read (fd, buf, left < COPY_BUF ? (size_t) left : COPY_BUF));
       if (n <= 0)
-        return mk_make_error (err, n < 0 ? errno : EIO, "read `%s`", l->path);
+        return mk_make_error (err, n < 0 ? errno : EIO, "read `%s`", path);
       if (a ? archive_write_data (a, buf, (size_t) n) != n
-            : mk_write_all (out, buf, (size_t) n, err, l->path) < 0)
+            : mk_write_all (out, buf, (size_t) n, err, path) < 0)
         return a ? mk_make_error (err, 0, "write: %s", archive_error_string (a))
                  : -1;
       left -= (uint64_t) n;
@@ -385,14 +476,14 @@ write_member (struct archive *a, struct archive_entry *ae,
   archive_entry_set_mtime (ae, mtime, 0);
   archive_entry_set_size (ae, m->dir ? 0
                               : m->blob ? (la_int64_t) m->blob->len
-                                        : (la_int64_t) m->layer->size);
+                                        : (la_int64_t) m->size);
   if (archive_write_header (a, ae) != ARCHIVE_OK)
     return mk_make_error (err, 0, "write: %s", archive_error_string (a));
   if (m->blob && archive_write_data (a, m->blob->json, m->blob->len)
                      != (la_ssize_t) m->blob->len)
     return mk_make_error (err, 0, "write: %s", archive_error_string (a));
-  if (m->layer)
-    return copy_layer (m->layer, -1, a, err);
+  if (m->file)
+    return copy_file (m->file, m->size, -1, a, err);
   return 0;
 }
 
@@ -469,9 +560,15 @@ layout_members (const struct docs *d, const struct layers *l,
   members_add (m, (struct member){ .name = xstrdup ("blobs/sha256/"),
                                    .dir = true });
   for (size_t i = 0; i < l->n; i++)
-    members_add (m, (struct member){
-                        .name = xasprintf ("blobs/sha256/%s", l->v[i].sha256),
-                        .layer = &l->v[i] });
+    {
+      const struct mk_oci_layer *y = &l->v[i];
+      members_add (m, (struct member){
+                          .name = xasprintf ("blobs/sha256/%s",
+                                             y->blob_path ? y->blob_sha256
+                                                          : y->sha256),
+                          .file = y->blob_path ? y->blob_path : y->path,
+                          .size = y->blob_path ? y->blob_size : y->size });
+    }
   for (size_t i = 0; i < ARRAY_SIZE (blobs); i++)
     members_add (m, (struct member){
                         .name = xasprintf ("blobs/sha256/%s", blobs[i]->sha256),
@@ -504,7 +601,7 @@ write_file_at (int dirfd, const struct member *m, mk_error_t *err)
     return mk_make_error (err, errno, "create `%s`", m->name);
   if (m->blob)
     return mk_write_all (fd, m->blob->json, m->blob->len, err, m->name);
-  return copy_layer (m->layer, fd, NULL, err);
+  return copy_file (m->file, m->size, fd, NULL, err);
 }
 
 /* Fill a temporary directory next to `path`, then put it in place: an
@@ -558,7 +655,7 @@ write_docker (const char *path, const struct docs *d, const struct layers *l,
                            .dir = true });
       members_add (&m, (struct member){
                            .name = xasprintf ("%s/layer.tar", l->v[i].sha256),
-                           .layer = &l->v[i] });
+                           .file = l->v[i].path, .size = l->v[i].size });
     }
   members_add (&m, (struct member){ .name = xstrdup ("manifest.json"),
                                     .blob = &d->docker });

@@ -34,11 +34,23 @@ struct mk_oci_layer
   uint64_t size;
   int temporary;
   const char *comment; /* the config's history entry; NULL: none */
+  /* The blob, when it is compressed (mk_oci_layer_compress): the layout
+   * and the manifest use it; the docker-archive keeps the plain tar. */
+  char *blob_path;
+  char *blob_sha256;
+  uint64_t blob_size;
+  const char *blob_type; /* "gzip", "zstd" */
 };
 
 int mk_oci_layer_open (const char *image, const char *image_sha256,
                        struct mk_oci_layer *out, mk_error_t *err);
 void mk_oci_layer_close (struct mk_oci_layer *l);
+
+/* Compress the layer ("gzip" or "zstd", pinned settings, no timestamp:
+ * the same tar gives the same blob) into `dest`, and fill its blob_*
+ * fields.  "none" leaves it plain. */
+int mk_oci_layer_compress (struct mk_oci_layer *l, const char *how,
+                           const char *dest, mk_error_t *err);
 
 /* Write the formats asked for (MK_OCI_*) next to the image, as
  * STEM.oci/, STEM.oci.tar and STEM.docker.tar, each atomically.  The

@@ -292,7 +292,7 @@ static const char *const image_keys[]
     = { "name",    "packages",  "exclude", "arch",   "releasever",
         "profile", "weak_deps", "output",  "lock",   "output_format",
         "labels",  "cmd",       "env",     "scriptlets", "rpmdb",
-        "allow_broken", "remove", "keep", "entrypoint", "base", "layers",
+        "allow_broken", "remove", "keep", "entrypoint", "base", "layers", "layer_compression",
         NULL };
 static const char *const repo_keys[]
     = { "baseurl",       "mirrorlist",      "priority", "enabled",
@@ -394,6 +394,13 @@ image_key_repro (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
     {
       r->base_line = ctx->line;
       return set_scalar (ctx, key, v, &r->base, err);
+    }
+  if (strcmp (key, "layer_compression") == 0)
+    {
+      if (strcmp (v, "none") && strcmp (v, "gzip") && strcmp (v, "zstd"))
+        return ini_error (ctx, err, "layer_compression: expected none, gzip "
+                                    "or zstd, got `%s`", v);
+      return set_scalar (ctx, key, v, &r->layer_compression, err);
     }
   if (strcmp (key, "layers") == 0)
     {
@@ -755,6 +762,7 @@ mk_recipe_free (struct mk_recipe *r)
   free (r->output);
   free (r->lock);
   free (r->base);
+  free (r->layer_compression);
   mk_strv_free (r->installed);
   mk_strv_free (r->output_formats);
   mk_strv_free (r->labels);

@@ -103,6 +103,7 @@ struct mk_recipe
   char *base;            /* `base = RECIPE` as written (relative to dir) */
   int base_line;
   int layers;            /* `layers = N`; 0: one layer (above the base's) */
+  char *layer_compression; /* none (NULL), gzip, zstd: the OCI blobs */
   char **installed;      /* NEVRAs the solver must keep as they are: the
                             base image's packages (set by build.c) */
 };

@@ -91,7 +91,7 @@ is "$(digests "$out/app1.oci")" "$a1" "rebuilt app1: the same manifest, config a
 
 # --- 2. layers = 8 ---------------------------------------------------------------
 set8="bash coreutils findutils grep sed tar gzip less"
-image l8.conf l8 "$set8" "$BOOKWORM" "layers = 8"
+image l8.conf l8 "$set8" "$BOOKWORM" "layers = 8" "layer_compression = gzip"
 image l1.conf l1 "$set8" "$BOOKWORM"
 "$MKBASE" -q l8.conf >l8.sum 2>l8.err
 ok $? "build with layers = 8"
@@ -107,7 +107,20 @@ case "|$c8|" in *"|coreutils|"*) r=0 ;; *) r=1 ;; esac
 ok $r "the biggest package (coreutils) has a layer of its own"
 is "${c8##*|}" "package database and generated files" "the last layer holds the database and generated files"
 "$MKBASE" -q l8.conf >/dev/null 2>&1
-is "$(digests "$out/l8.oci")" "$d8" "rebuilt: the same digests"
+is "$(digests "$out/l8.oci")" "$d8" "rebuilt: the same digests (gzip blobs included)"
+skopeo inspect --raw "oci:$out/l8.oci" | grep -q '"application/vnd.oci.image.layer.v1.tar+gzip"'
+ok $? "layer_compression = gzip: the manifest lists tar+gzip layers"
+skopeo inspect --config "oci:$out/l8.oci" | python3 -c '
+import json, sys, subprocess
+c = json.load(sys.stdin)
+m = json.loads(subprocess.run(["skopeo", "inspect", "--raw", "oci:" + sys.argv[1]], capture_output=True).stdout)
+import gzip, hashlib
+ids = ["sha256:" + hashlib.sha256(gzip.open(sys.argv[1] + "/blobs/sha256/" + l["digest"][7:]).read()).hexdigest() for l in m["layers"]]
+sys.exit(ids != c["rootfs"]["diff_ids"])' "$out/l8.oci"
+ok $? "each diff_id is the sha256 of the decompressed blob"
+timeout 300 skopeo copy -q "oci:$out/l8.oci" "containers-storage:localhost/l8:latest" >copy8.out 2>&1 &&
+  run_out=$(timeout 300 podman run --rm --network none localhost/l8:latest /usr/bin/tar --version 2>>podman.err | head -1)
+is "${run_out:-}" "tar (GNU tar) 1.34" "podman runs the 8-layer gzip image"
 # The sum of the layers is the image: untar them in order, compare.
 mkdir flat-l8
 for l in $(echo $d8 | cut -d' ' -f3-); do tar -xf "$out/l8.oci/blobs/sha256/${l#sha256:}" -C flat-l8 2>/dev/null; done
@@ -122,7 +135,7 @@ for f in "$BOOKWORM"/Packages/*.rpm; do ln -s "$f" crepo/; done
 "$TOP/tests/integration/lib/bumprpm.sh" "$(ls "$BOOKWORM"/Packages/sed-[0-9]*.rpm)" crepo bump >bump.out 2>&1
 ok $? "make the next release of sed"
 createrepo_c -q crepo >/dev/null
-image l8b.conf l8b "$set8" "$T/crepo" "layers = 8"
+image l8b.conf l8b "$set8" "$T/crepo" "layers = 8" "layer_compression = gzip"
 "$MKBASE" -q l8b.conf >/dev/null 2>l8b.err
 ok $? "build it against the updated repository"
 grep -q '^sed-4.9-1+deb12u1.bk12.1' "$out/l8b.packages"
@@ -147,7 +160,7 @@ print(sum(new.values()), sum(s for d, s in new.items() if d not in old))
 PY
 }
 read -r total sent < <(sizes "$out/l8.oci" "$out/l8b.oci")
-diag "layers = 8, sed updated: a push sends $sent of $total bytes"
+diag "layers = 8, gzip, sed updated: a push sends $sent of $total bytes"
 [ $((sent * 5)) -le "$total" ]
 ok $? "at most a fifth of the image's bytes are new ($sent of $total)"
 
