@@ -9,7 +9,11 @@
  * for everything else (endless-data attacks); each file is written as
  * DEST.part, hashed as it arrives, and renamed to DEST only after its
  * size and checksum match.  Proxies come from the usual environment
- * variables (libcurl reads http_proxy, https_proxy, no_proxy). */
+ * variables (libcurl reads http_proxy, https_proxy, no_proxy).
+ *
+ * mk_http_request is the other half: one request with its response
+ * status, chosen headers and a capped body, for the registry client
+ * (push.c), which needs methods and statuses the downloader does not. */
 #define _GNU_SOURCE
 #include "fetch.h"
 
@@ -424,22 +428,30 @@ fetch_free (struct fetch *f)
     curl_multi_cleanup (f->multi);
 }
 
-int
-mk_fetch_all (struct mk_fetch_item *items, size_t n,
-              const struct mk_fetch_opts *opts, mk_error_t *err)
+static int
+global_init (mk_error_t *err)
 {
   static bool inited;
-  struct fetch f = { .n = n, .opts = opts };
-  int r;
-
-  if (n == 0)
-    return 0;
   if (!inited)
     {
       if (curl_global_init (CURL_GLOBAL_DEFAULT) != 0)
         return mk_make_error (err, 0, "libcurl: initialisation failed");
       inited = true;
     }
+  return 0;
+}
+
+int
+mk_fetch_all (struct mk_fetch_item *items, size_t n,
+              const struct mk_fetch_opts *opts, mk_error_t *err)
+{
+  struct fetch f = { .n = n, .opts = opts };
+  int r;
+
+  if (n == 0)
+    return 0;
+  if (global_init (err) < 0)
+    return -1;
   f.multi = curl_multi_init ();
   f.x = xcalloc (n, sizeof *f.x);
   for (size_t i = 0; i < n; i++)
@@ -457,5 +469,309 @@ mk_fetch_all (struct mk_fetch_item *items, size_t n,
   else if (f.tty && !opts->quiet && mk_verbosity >= 1)
     fputc ('\n', stderr);
   fetch_free (&f);
+  return r;
+}
+
+/* ---- single requests -------------------------------------------------------- */
+
+struct req
+{
+  const struct mk_http_request *rq;
+  struct mk_http_response *resp;
+  uint64_t total; /* body bytes to send */
+  uint64_t pos;   /* body bytes handed to curl */
+  int read_errno;
+  CURL *easy;
+};
+
+static size_t
+req_read (char *buf, size_t size, size_t nmemb, void *data)
+{
+  struct req *q = data;
+  const struct mk_http_request *rq = q->rq;
+  size_t want = size * nmemb;
+  ssize_t n;
+
+  if (q->pos >= q->total)
+    return 0;
+  if (want > q->total - q->pos)
+    want = (size_t) (q->total - q->pos);
+  if (rq->data)
+    {
+      memcpy (buf, (const char *) rq->data + q->pos, want);
+      q->pos += want;
+      return want;
+    }
+  n = TEMP_FAILURE_RETRY (
+      pread (rq->fd, buf, want, (off_t) (rq->offset + q->pos)));
+  if (n <= 0)
+    {
+      /* A file shorter than it said: fail rather than send a short body
+       * the server would wait for. */
+      q->read_errno = n < 0 ? errno : EIO;
+      return CURL_READFUNC_ABORT;
+    }
+  q->pos += (uint64_t) n;
+  return (size_t) n;
+}
+
+/* curl rewinds the body when it must send it again (a redirect, a
+ * connection reused after the server closed it). */
+static int
+req_seek (void *data, curl_off_t offset, int origin)
+{
+  struct req *q = data;
+  if (origin != SEEK_SET || offset < 0 || (uint64_t) offset > q->total)
+    return CURL_SEEKFUNC_FAIL;
+  q->pos = (uint64_t) offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+static void
+drop_headers (struct req *q)
+{
+  for (size_t i = 0; i < q->resp->n_headers; i++)
+    {
+      free (q->resp->headers[i]);
+      q->resp->headers[i] = NULL;
+    }
+}
+
+/* Keep the wanted headers of the last response only: a status line starts
+ * a new one (after a 100 Continue or a redirect). */
+static size_t
+req_header (char *buf, size_t size, size_t nitems, void *data)
+{
+  struct req *q = data;
+  size_t len = size * nitems;
+  const char *colon = memchr (buf, ':', len);
+  const char *const *want = q->rq->want_headers;
+
+  if (len >= 5 && memcmp (buf, "HTTP/", 5) == 0)
+    {
+      drop_headers (q);
+      q->resp->body_len = 0;
+      return len;
+    }
+  for (size_t i = 0; colon && want && want[i]; i++)
+    {
+      size_t nl = strlen (want[i]);
+      const char *v = colon + 1, *end = buf + len;
+      if ((size_t) (colon - buf) != nl || strncasecmp (buf, want[i], nl) != 0)
+        continue;
+      while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+      while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+      free (q->resp->headers[i]);
+      q->resp->headers[i] = xstrndup (v, (size_t) (end - v));
+    }
+  return len;
+}
+
+static size_t
+req_write (char *buf, size_t size, size_t nmemb, void *data)
+{
+  struct req *q = data;
+  struct mk_http_response *r = q->resp;
+  size_t len = size * nmemb, room = q->rq->max_body - r->body_len;
+  size_t take = len < room ? len : room;
+
+  if (take > 0)
+    {
+      r->body = xrealloc (r->body, r->body_len + take + 1);
+      memcpy (r->body + r->body_len, buf, take);
+      r->body_len += take;
+      r->body[r->body_len] = '\0';
+    }
+  return len;
+}
+
+static int
+req_xferinfo (void *data, curl_off_t dltotal, curl_off_t dlnow,
+              curl_off_t ultotal, curl_off_t ulnow)
+{
+  struct req *q = data;
+  if (mk_interrupted ())
+    return 1; /* aborts with CURLE_ABORTED_BY_CALLBACK */
+  if (q->rq->progress && q->total > 0)
+    q->rq->progress (q->rq->progress_ctx, (uint64_t) ulnow, q->total);
+  return 0;
+}
+
+static void
+set_method (struct req *q, CURL *e)
+{
+  const char *m = q->rq->method;
+  bool body = q->total > 0 || strcmp (m, "PUT") == 0
+              || strcmp (m, "POST") == 0;
+
+  if (strcmp (m, "HEAD") == 0)
+    curl_easy_setopt (e, CURLOPT_NOBODY, 1L);
+  else if (strcmp (m, "POST") == 0)
+    {
+      curl_easy_setopt (e, CURLOPT_POST, 1L);
+      curl_easy_setopt (e, CURLOPT_POSTFIELDSIZE_LARGE,
+                        (curl_off_t) q->total);
+    }
+  else if (body)
+    {
+      curl_easy_setopt (e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->total);
+      if (strcmp (m, "PUT") != 0)
+        curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, m);
+    }
+  else if (strcmp (m, "GET") != 0)
+    curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, m);
+  if (body)
+    {
+      curl_easy_setopt (e, CURLOPT_READFUNCTION, req_read);
+      curl_easy_setopt (e, CURLOPT_READDATA, q);
+      curl_easy_setopt (e, CURLOPT_SEEKFUNCTION, req_seek);
+      curl_easy_setopt (e, CURLOPT_SEEKDATA, q);
+    }
+}
+
+static void
+set_options (struct req *q, CURL *e, struct curl_slist *hdrs, char *errbuf)
+{
+  const struct mk_http_request *rq = q->rq;
+  bool safe = strcmp (rq->method, "GET") == 0 || strcmp (rq->method, "HEAD") == 0;
+  long timeout = rq->timeout > 0 ? rq->timeout : 30;
+
+  curl_easy_setopt (e, CURLOPT_URL, rq->url);
+  curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (e, CURLOPT_USERAGENT, "mkbase/" MK_VERSION);
+  curl_easy_setopt (e, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT, timeout);
+  curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, timeout);
+  curl_easy_setopt (e, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, req_header);
+  curl_easy_setopt (e, CURLOPT_HEADERDATA, q);
+  curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, req_write);
+  curl_easy_setopt (e, CURLOPT_WRITEDATA, q);
+  curl_easy_setopt (e, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (e, CURLOPT_XFERINFOFUNCTION, req_xferinfo);
+  curl_easy_setopt (e, CURLOPT_XFERINFODATA, q);
+  /* Redirects are followed for GET and HEAD only: a body would have to be
+   * sent again to wherever the server points, credentials with it. */
+  if (rq->follow_redirects && safe)
+    {
+      curl_easy_setopt (e, CURLOPT_FOLLOWLOCATION, 1L);
+      curl_easy_setopt (e, CURLOPT_MAXREDIRS, 5L);
+    }
+  if (rq->insecure)
+    {
+      curl_easy_setopt (e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  set_method (q, e);
+}
+
+/* The URL without its query, for messages: an upload URL carries the
+ * registry's state token, which says nothing to a reader. */
+static char *
+url_for_message (const char *url)
+{
+  return xstrndup (url, strcspn (url, "?"));
+}
+
+static int
+perform_error (struct req *q, CURLcode rc, char *errbuf, mk_error_t *err)
+{
+  cleanup_free char *where = url_for_message (q->rq->url);
+  size_t n = strlen (errbuf);
+
+  if (mk_interrupted ())
+    return mk_check_interrupt (err);
+  if (q->read_errno)
+    return mk_make_error (err, q->read_errno, "%s %s: read the body",
+                          q->rq->method, where);
+  while (n > 0 && (errbuf[n - 1] == '\n' || errbuf[n - 1] == '\r'))
+    errbuf[--n] = '\0';
+  mk_make_error (err, 0, "%s %s: %s", q->rq->method, where,
+                 n ? errbuf : curl_easy_strerror (rc));
+  return transient (rc, 0) ? MK_HTTP_TRANSIENT : -1;
+}
+
+int
+mk_http_request (const struct mk_http_request *rq,
+                 struct mk_http_response *out, mk_error_t *err)
+{
+  struct mk_http_response resp = { 0 };
+  struct req q = { .rq = rq, .resp = &resp };
+  struct curl_slist *hdrs = NULL;
+  char errbuf[CURL_ERROR_SIZE] = "";
+  size_t n_want = 0;
+  CURLcode rc;
+  CURL *e;
+
+  if (global_init (err) < 0)
+    return -1;
+  while (rq->want_headers && rq->want_headers[n_want])
+    n_want++;
+  resp.headers = xcalloc (n_want + 1, sizeof (char *));
+  resp.n_headers = n_want;
+  q.total = rq->data ? rq->len : rq->size;
+  for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+    hdrs = curl_slist_append (hdrs, rq->headers[i]);
+  e = q.easy = curl_easy_init ();
+  if (e == NULL)
+    {
+      curl_slist_free_all (hdrs);
+      mk_http_response_free (&resp);
+      return mk_make_error (err, ENOMEM, "curl_easy_init");
+    }
+  set_options (&q, e, hdrs, errbuf);
+  rc = curl_easy_perform (e);
+  curl_easy_getinfo (e, CURLINFO_RESPONSE_CODE, &resp.status);
+  curl_easy_cleanup (e);
+  curl_slist_free_all (hdrs);
+  if (rc != CURLE_OK)
+    {
+      mk_http_response_free (&resp);
+      return perform_error (&q, rc, errbuf, err);
+    }
+  *out = resp;
+  return 0;
+}
+
+void
+mk_http_response_free (struct mk_http_response *r)
+{
+  for (size_t i = 0; i < r->n_headers; i++)
+    free (r->headers[i]);
+  free (r->headers);
+  free (r->body);
+  *r = (struct mk_http_response){ 0 };
+}
+
+char *
+mk_http_url_join (const char *base, const char *ref)
+{
+  CURLU *u = curl_url ();
+  char *joined = NULL, *r = NULL;
+
+  if (u && curl_url_set (u, CURLUPART_URL, base, 0) == CURLUE_OK
+      && curl_url_set (u, CURLUPART_URL, ref, 0) == CURLUE_OK
+      && curl_url_get (u, CURLUPART_URL, &joined, 0) == CURLUE_OK)
+    r = xstrdup (joined);
+  curl_free (joined);
+  curl_url_cleanup (u);
+  return r;
+}
+
+char *
+mk_http_escape (const char *s)
+{
+  char *e = curl_easy_escape (NULL, s, 0);
+  char *r;
+  if (e == NULL)
+    abort ();
+  r = xstrdup (e);
+  curl_free (e);
   return r;
 }

@@ -295,6 +295,83 @@ mk_listing_contents_fd (int fd, const char *name, const struct mk_listing *l,
   return r;
 }
 
+/* Where the current entry's content starts: the format reader has
+ * consumed exactly the header blocks (pax ones too), and with no
+ * compression filter the position it reads at is the offset in the file. */
+static int
+add_member (struct archive *a, struct archive_entry *ae, const char *name,
+            struct mk_listing_member **m, size_t *n, mk_error_t *err)
+{
+  const char *path = archive_entry_pathname (ae);
+  la_int64_t pos = archive_filter_bytes (a, 0);
+
+  if (archive_filter_code (a, 0) != ARCHIVE_FILTER_NONE)
+    return mk_make_error (err, 0, "`%s` is compressed (%s); decompress it "
+                                  "first", name, archive_filter_name (a, 0));
+  if (archive_entry_filetype (ae) != AE_IFREG
+      || archive_entry_hardlink (ae) != NULL || path == NULL)
+    return 0;
+  if (archive_entry_sparse_count (ae) > 0 || pos < 0
+      || !archive_entry_size_is_set (ae))
+    return mk_make_error (err, 0, "`%s`: member `%s` is not stored in one "
+                                  "piece", name, path);
+  while (path[0] == '.' && path[1] == '/')
+    path += 2;
+  *m = xreallocarray (*m, *n + 1, sizeof **m);
+  (*m)[(*n)++] = (struct mk_listing_member){
+    .name = xstrdup (path),
+    .offset = (uint64_t) pos,
+    .size = (uint64_t) archive_entry_size (ae),
+  };
+  return 0;
+}
+
+int
+mk_listing_members_fd (int fd, const char *name,
+                       struct mk_listing_member **out, size_t *n_out,
+                       mk_error_t *err)
+{
+  struct archive *a = reader_new ();
+  struct archive_entry *ae;
+  struct mk_listing_member *m = NULL;
+  size_t n = 0;
+  int r = 0;
+
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    r = mk_make_error (err, errno, "read `%s`", name);
+  else if (archive_read_open_fd (a, fd, READ_BLOCK) != ARCHIVE_OK)
+    r = archive_error (a, name, err);
+  while (r == 0)
+    {
+      int ar = archive_read_next_header (a, &ae);
+      if (ar == ARCHIVE_EOF)
+        break;
+      if (ar != ARCHIVE_OK)
+        r = archive_error (a, name, err);
+      else if (add_member (a, ae, name, &m, &n, err) < 0)
+        r = -1;
+      else if (archive_read_data_skip (a) != ARCHIVE_OK)
+        r = archive_error (a, name, err);
+    }
+  archive_read_free (a);
+  if (r < 0)
+    {
+      mk_listing_members_free (m, n);
+      return -1;
+    }
+  *out = m;
+  *n_out = n;
+  return 0;
+}
+
+void
+mk_listing_members_free (struct mk_listing_member *m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (m[i].name);
+  free (m);
+}
+
 void
 mk_listing_free (struct mk_listing *l)
 {

@@ -74,6 +74,24 @@ int mk_listing_contents_fd (int fd, const char *name,
                             const struct mk_listing *l, const bool *want,
                             mk_listing_content_cb cb, void *ctx,
                             mk_error_t *err);
+/* A regular file of an uncompressed tar and where its bytes lie in it,
+ * so they can be read in place with pread: push.c sends an oci-archive's
+ * blobs this way instead of extracting them first. */
+struct mk_listing_member
+{
+  char *name;      /* as stored, without a leading "./" */
+  uint64_t offset; /* of the first content byte in the tar */
+  uint64_t size;
+};
+
+/* The regular files of the tar at fd (read from offset 0), in tar order.
+ * A compressed tar, or a member not stored in one piece (sparse), is an
+ * error: its bytes are not in the file as they are. */
+int mk_listing_members_fd (int fd, const char *name,
+                           struct mk_listing_member **out, size_t *n_out,
+                           mk_error_t *err);
+void mk_listing_members_free (struct mk_listing_member *m, size_t n);
+
 static inline void
 cleanup_listingp (struct mk_listing **l)
 {

@@ -19,6 +19,7 @@
 #include "image.h"
 #include "inspect.h"
 #include "lock.h"
+#include "push.h"
 #include "verify.h"
 #include "why.h"
 #endif
@@ -45,6 +46,8 @@ static const char usage_text[]
       "  diff IMAGE-A IMAGE-B  packages and files added, removed, changed\n"
       "  verify IMAGE          rpm -V for an image: files modified, missing\n"
       "                        (pruned) and extra, against the package headers\n"
+      "  push IMAGE REF        upload the image's OCI layout to a registry\n"
+      "                        (REF: HOST[:PORT]/NAME[:TAG|@DIGEST])\n"
       "  help [COMMAND]        this help, or a command's\n"
       "\n"
       "Options for build and resolve (`mkbase COMMAND --help` lists each\n"
@@ -79,7 +82,8 @@ static const char usage_text[]
       "failed, 3 invalid recipe or profile, 64 bad command line, 130/143\n"
       "interrupted by SIGINT/SIGTERM; `mkbase run` returns the command's\n"
       "status, or 125/126/127 as `docker run` does; `mkbase verify` 0\n"
-      "nothing modified, 1 a file modified, 2 could not verify.\n";
+      "nothing modified, 1 a file modified, 2 could not verify; `mkbase push`\n"
+      "0 pushed, 1 failed, 64 bad command line or reference.\n";
 
 #ifndef MK_LEAN
 enum
@@ -94,6 +98,9 @@ enum
   OPT_JSON,
   OPT_PACKAGES,
   OPT_NO_RECORD,
+  OPT_TLS_VERIFY,
+  OPT_INSECURE,
+  OPT_RETRIES,
 };
 
 static const struct option build_options[] = {
@@ -108,6 +115,9 @@ static const struct option build_options[] = {
   { "json", no_argument, NULL, OPT_JSON },
   { "packages", required_argument, NULL, OPT_PACKAGES },
   { "no-record", no_argument, NULL, OPT_NO_RECORD },
+  { "tls-verify", required_argument, NULL, OPT_TLS_VERIFY },
+  { "insecure", no_argument, NULL, OPT_INSECURE },
+  { "retries", required_argument, NULL, OPT_RETRIES },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -124,6 +134,7 @@ enum
   TAKES_REPOS = 1 << 2, /* --cache --offline */
   TAKES_JSON = 1 << 3,
   TAKES_PACKAGES = 1 << 4, /* --packages */
+  TAKES_PUSH = 1 << 5,     /* --tls-verify --insecure --retries */
 };
 
 enum
@@ -135,6 +146,7 @@ enum
   CMD_WHY,
   CMD_DIFF,
   CMD_VERIFY,
+  CMD_PUSH,
 };
 
 struct command
@@ -222,6 +234,22 @@ static const struct command commands[] = {
     "                        does, not by the build record next to IMAGE\n"
     "      --json            the same as JSON\n"
     "  -v, --verbose         also list the missing (pruned) files\n" },
+  { "push", CMD_PUSH, 2, TAKES_PUSH,
+    "Usage: mkbase push [OPTIONS] IMAGE REF\n"
+    "Upload an OCI image to a registry: IMAGE is STEM.oci/ or STEM.oci.tar\n"
+    "(`output_format = oci`), or the image tar or stem they belong to.  REF\n"
+    "is HOST[:PORT]/NAME[:TAG|@DIGEST] (tag `latest` when none).  Blobs the\n"
+    "registry has are not sent again; the tag is set last.  stdout gets the\n"
+    "manifest's digest.  Credentials: $REGISTRY_AUTH_FILE, else\n"
+    "$XDG_RUNTIME_DIR/containers/auth.json, then\n"
+    "~/.config/containers/auth.json, ~/.docker/config.json.\n"
+    "Exit status: 0 pushed, 1 failed, 64 bad command line or reference.\n\n"
+    "      --tls-verify=false  https without certificate checks, falling\n"
+    "                        back to http (localhost, 127.0.0.0/8 and [::1]\n"
+    "                        use http anyway)\n"
+    "      --insecure        the same as --tls-verify=false\n"
+    "      --retries N       retry a request N times after a transient\n"
+    "                        failure (default 2)\n" },
 };
 
 static int
@@ -264,14 +292,43 @@ option_needs (int c)
     case OPT_PACKAGES:
     case OPT_NO_RECORD:
       return TAKES_PACKAGES;
+    case OPT_TLS_VERIFY: case OPT_INSECURE: case OPT_RETRIES:
+      return TAKES_PUSH;
     default:
       return 0;
     }
 }
 
 static int
-set_option (int c, struct mk_build_opts *o, mk_error_t *err)
+set_push_option (int c, struct mk_push_opts *po, mk_error_t *err)
 {
+  char *end = NULL;
+  long n;
+  switch (c)
+    {
+    case OPT_INSECURE:
+      po->insecure = true;
+      return 0;
+    case OPT_TLS_VERIFY:
+      if (strcmp (optarg, "true") != 0 && strcmp (optarg, "false") != 0)
+        return usage_error (err, "--tls-verify takes true or false");
+      po->insecure = strcmp (optarg, "false") == 0;
+      return 0;
+    default:
+      n = strtol (optarg, &end, 10);
+      if (*optarg == '\0' || *end != '\0' || n < 0 || n > 20)
+        return usage_error (err, "--retries takes a number from 0 to 20");
+      po->retries = (int) n;
+      return 0;
+    }
+}
+
+static int
+set_option (int c, struct mk_build_opts *o, struct mk_push_opts *po,
+            mk_error_t *err)
+{
+  if (option_needs (c) == TAKES_PUSH)
+    return set_push_option (c, po, err);
   switch (c)
     {
     case 'o': o->output = optarg; break;
@@ -302,7 +359,8 @@ set_option (int c, struct mk_build_opts *o, mk_error_t *err)
  * arguments, of which there are exactly cmd->n_args. */
 static int
 parse_options (int argc, char **argv, const struct command *cmd,
-               struct mk_build_opts *o, char ***args, mk_error_t *err)
+               struct mk_build_opts *o, struct mk_push_opts *po, char ***args,
+               mk_error_t *err)
 {
   int c, li = -1;
   optind = 1;
@@ -332,7 +390,7 @@ parse_options (int argc, char **argv, const struct command *cmd,
               name, cmd->name, cmd->name);
           return usage_error (err, m);
         }
-      if (set_option (c, o, err) < 0)
+      if (set_option (c, o, po, err) < 0)
         return -1;
     }
   if (argc - optind != cmd->n_args)
@@ -379,10 +437,13 @@ global_help (int argc, char **argv, mk_error_t *err)
 
 static int
 run_command (const struct command *c, char **args,
-             const struct mk_build_opts *o, mk_error_t *err)
+             const struct mk_build_opts *o, const struct mk_push_opts *po,
+             mk_error_t *err)
 {
   switch (c->id)
     {
+    case CMD_PUSH:
+      return mk_push (args[0], args[1], po, err);
     case CMD_LOCK:
       return mk_lock_create (args[0],
                              &(struct mk_repo_opts){ .cache = o->cache,
@@ -433,6 +494,7 @@ static int
 dispatch (int argc, char **argv, mk_error_t *err)
 {
   struct mk_build_opts o = { 0 };
+  struct mk_push_opts po = { .retries = MK_PUSH_RETRIES };
   const char *cmd = argc > 1 ? argv[1] : NULL;
   const struct command *c = &commands[CMD_BUILD];
   char **args = NULL;
@@ -459,9 +521,9 @@ dispatch (int argc, char **argv, mk_error_t *err)
           = xasprintf ("unknown command `%s` (see mkbase --help)", cmd);
       return usage_error (err, m);
     }
-  r = parse_options (argc, argv, c, &o, &args, err);
+  r = parse_options (argc, argv, c, &o, &po, &args, err);
   if (r == 0)
-    r = run_command (c, args, &o, err);
+    r = run_command (c, args, &o, &po, err);
   else
     r = r < 0 ? -1 : 0;
   mk_strv_free (o.packages);

@@ -11,7 +11,7 @@ export MKBASE_PROFILES=$TOP/profiles
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null || echo "(no JSON)"; }
 
 # --- help, version, usage errors ---------------------------------------------
-for c in "" build resolve lock run inspect why diff verify; do
+for c in "" build resolve lock run inspect why diff verify push; do
   "$MKBASE" $c --help >"$T/help" 2>&1
   ok $? "mkbase $c --help exits 0"
 done
