@@ -710,26 +710,12 @@ fill_pkg (struct solve_ctx *c, Id p, struct mk_pkg *pkg)
 }
 
 static int
-compare_solvables (const void *a, const void *b, void *pool)
-{
-  return strcmp (pool_solvid2str (pool, *(const Id *) a),
-                 pool_solvid2str (pool, *(const Id *) b));
-}
-
-static int
 make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
               mk_error_t *err)
 {
   Transaction *trans = solver_create_transaction (solv);
   struct mk_pkglist *l = xcalloc (1, sizeof *l);
 
-  /* The order depends on the set alone, not on how the job reached it:
-   * ties in transaction_order go by the steps' order, which follows the
-   * solver's decisions.  So an image on a base (docs/layers.md) and the
-   * same set asked for in one recipe are installed alike, and give the
-   * same package database. */
-  solv_sort (trans->steps.elements, (size_t) trans->steps.count, sizeof (Id),
-             compare_solvables, c->pool);
   transaction_order (trans, 0);
   l->pkgs = xcalloc ((size_t) trans->steps.count, sizeof *l->pkgs);
   for (int i = 0; i < trans->steps.count; i++)
