@@ -2,7 +2,7 @@
  * and vulnerability scanners know what is installed.
  *
  * sqlite (the default): a child process runs librpm's own --justdb
- * transaction (rpm.c) over the packages in install order, into an empty
+ * transaction (rpm.c) over the packages sorted by name, into an empty
  * private directory, never the staging tree (librpm writes by path and
  * chroots), and sqlite.c turns the result into one reproducible file.
  * The parent goes on meanwhile (owners, pruning, the image check, most of
@@ -203,14 +203,31 @@ write_manifest (struct mk_unpacker *u, const struct mk_pkgdb_pkg *pkgs,
                                err);
 }
 
+static int
+cmp_pkg (const void *a, const void *b)
+{
+  const struct mk_pkgdb_pkg *x = a, *y = b;
+  int c = strcmp (x->head, y->head);
+  return c ? c : strcmp (x->tail, y->tail);
+}
+
 int
 mk_pkgdb_start (struct mk_unpacker *u, int kind,
-                const struct mk_pkgdb_pkg *pkgs, size_t n, int64_t sde,
+                const struct mk_pkgdb_pkg *in, size_t n, int64_t sde,
                 const char *tmp_parent, struct mk_pkgdb_job **job,
                 mk_error_t *err)
 {
   struct mk_pkgdb_job *j;
+  cleanup_free struct mk_pkgdb_pkg *pkgs = xcalloc (n + 1, sizeof *pkgs);
 
+  /* The database lists the packages by name, not in install order: the
+   * order libsolv gives depends on the job (an image on a base pins the
+   * base's packages), and the image on a base must carry the same bytes
+   * as the one-recipe build of the same set (docs/layers.md).  rpm -qa
+   * order means nothing to rpm or dnf. */
+  if (n)
+    memcpy (pkgs, in, n * sizeof *pkgs);
+  qsort (pkgs, n, sizeof *pkgs, cmp_pkg);
   *job = NULL;
   switch (kind)
     {
