@@ -92,14 +92,6 @@ enum
   PH_PACK,
 };
 
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* Default output: out/<name>.tar relative to the current directory; an
  * `output` in the recipe is relative to the recipe's directory. */
 static int
@@ -883,13 +875,13 @@ check_image (struct build *b, mk_error_t *err)
   struct mk_check_opts co = { .allow_broken = b->recipe->allow_broken,
                               .env = b->recipe->env };
   cleanup_check_report struct mk_check_report *rep = NULL;
-  double t = now ();
+  double t = mk_now ();
 
   if (mk_check_image (b->tree, b->rootfd, &co, &rep, err) < 0)
     return -1;
   mk_debug ("check: %zu ELF files, %zu scripts, %zu symlinks in %.1f ms: "
             "%zu problems, %zu warnings", rep->n_elf, rep->n_scripts,
-            rep->n_links, (now () - t) * 1000, rep->n_problems,
+            rep->n_links, (mk_now () - t) * 1000, rep->n_problems,
             rep->n_warnings);
   mk_check_report_print (rep);
   if (rep->n_problems == 0)
@@ -992,21 +984,21 @@ run_pipeline (struct build *b, mk_error_t *err)
 {
   struct mk_pack_result res = { 0 };
   int64_t sde = 0;
-  double t = now ();
+  double t = mk_now ();
   int r = -1;
 
   if (build_base (b, err) < 0)
     return -1;
-  t = now ();
+  t = mk_now ();
   if (choose_packages (b, err) < 0)
     return -1;
-  b->t_phase[PH_RESOLVE] = now () - t;
-  t = now ();
+  b->t_phase[PH_RESOLVE] = mk_now () - t;
+  t = mk_now ();
   if (fetch_packages (b, err) < 0)
     return -1;
-  b->t_phase[PH_FETCH] = now () - t;
+  b->t_phase[PH_FETCH] = mk_now () - t;
   mk_info ("resolved %zu packages; unpacking", b->pkgs->n);
-  t = now ();
+  t = mk_now ();
   b->tree = mk_tree_new ();
   if (make_staging (b, err) < 0 || unpack_all (b, err) < 0
       || source_date_epoch (b, &b->sde, err) < 0
@@ -1014,19 +1006,19 @@ run_pipeline (struct build *b, mk_error_t *err)
       || mk_tree_map_owners (b->tree, b->rootfd, err) < 0)
     return -1;
   sde = b->sde;
-  b->t_phase[PH_UNPACK] = now () - t;
-  t = now ();
+  b->t_phase[PH_UNPACK] = mk_now () - t;
+  t = mk_now ();
   if (mk_prune_apply_rules (b->tree, b->rootfd, b->recipe->profile,
                             &b->pruned, &b->rules, &b->n_rules, err) < 0
       || check_image (b, err) < 0)
     return -1;
-  b->t_phase[PH_PRUNE] = now () - t;
-  t = now ();
+  b->t_phase[PH_PRUNE] = mk_now () - t;
+  t = mk_now ();
   if (mk_pack_write (b->tree, b->rootfd, b->output, sde,
                      &(struct mk_pack_fill){ fill_pkgdb, b }, &res, err) < 0
       || write_side_outputs (b, &res, sde, err) < 0)
     goto done;
-  b->t_phase[PH_PACK] = now () - t;
+  b->t_phase[PH_PACK] = mk_now () - t;
   print_summary (b, &res);
   r = 0;
 done:

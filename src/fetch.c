@@ -62,14 +62,6 @@ struct fetch
   bool tty;
 };
 
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static const char *
 algo_of (const struct mk_fetch_item *it)
 {
@@ -298,7 +290,7 @@ finished (struct fetch *f, struct xfer *x, CURLcode rc, mk_error_t *err)
         {
           int ms = backoff_ms (x->attempt);
           mk_debug ("%s: %s; retrying in %d ms", x->url, why, ms);
-          x->not_before = now_s () + ms / 1000.0;
+          x->not_before = mk_now () + ms / 1000.0;
           return 0;
         }
     }
@@ -317,7 +309,7 @@ finished (struct fetch *f, struct xfer *x, CURLcode rc, mk_error_t *err)
 static void
 draw_progress (struct fetch *f, bool final)
 {
-  double t = now_s (), el = t - f->start;
+  double t = mk_now (), el = t - f->start;
   double rate = el > 0 ? (double) f->got / el : 0;
   if (f->opts->quiet || mk_verbosity < 1)
     return;
@@ -364,7 +356,7 @@ active_count (struct fetch *f)
 static int
 schedule (struct fetch *f, mk_error_t *err)
 {
-  double t = now_s ();
+  double t = mk_now ();
   size_t active = active_count (f);
   for (size_t i = 0; i < f->n && active < (size_t) f->opts->parallel; i++)
     {
@@ -461,7 +453,7 @@ mk_fetch_all (struct mk_fetch_item *items, size_t n,
       f.x[i].part = xasprintf ("%s.part", items[i].dest);
       f.total += items[i].size;
     }
-  f.start = now_s ();
+  f.start = mk_now ();
   f.tty = isatty (STDERR_FILENO);
   r = run (&f, err);
   if (r == 0)

@@ -1080,14 +1080,6 @@ struct blob
   bool exists;
 };
 
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static const char *
 mib (uint64_t n, char buf[32])
 {
@@ -1106,7 +1098,7 @@ draw (struct push *p, const char *verb, const char *digest, uint64_t done,
       uint64_t total, bool final)
 {
   char a[32], b[32];
-  double t = now_s ();
+  double t = mk_now ();
   if (!p->tty || (!final && t - p->last_draw < 0.1))
     return;
   p->last_draw = t;

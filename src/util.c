@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 void *
 xmalloc (size_t n)
@@ -112,6 +113,14 @@ int
 mk_compare_strs (const void *a, const void *b)
 {
   return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+double
+mk_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 char **

@@ -109,6 +109,8 @@ bool mk_strv_contains (char *const *v, const char *s);
 char **mk_strv_copy (char *const *v); /* NULL for NULL */
 /* qsort comparator for an array of char *, bytewise. */
 int mk_compare_strs (const void *a, const void *b);
+/* Seconds on the monotonic clock, for elapsed times and deadlines. */
+double mk_now (void);
 
 bool mk_str_has_prefix (const char *s, const char *prefix);
 
