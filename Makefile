@@ -66,7 +66,7 @@ endif
 # which does everything else.  libmkbase.a is the core's library; the unit
 # tests link against it.
 SRCS := $(sort $(wildcard src/*.c))
-LEAN_MODULES := error util json run runner console net mount cgroup filter image core
+LEAN_MODULES := error util arch elfinfo json run runner console net mount cgroup filter image core
 LEAN_OBJS := $(OUT)/obj/main-lean.o $(patsubst %,$(OUT)/obj/%.o,$(LEAN_MODULES))
 LIB_SRCS := $(filter-out src/main.c src/core.c,$(SRCS))
 LIB_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))

@@ -79,6 +79,8 @@ struct build
   char *layers_dir;    /* the plan's layer tars, removed at the end */
   struct mk_oci_layer *layers; /* the image's, bottom first */
   size_t n_layers;
+  struct mk_oci_image img;  /* its OCI config, for a multi-arch index */
+  char *index_stem;    /* multi-arch: where the index goes (out/x) */
 };
 
 #define MAX_BASE_DEPTH 8
@@ -109,6 +111,13 @@ choose_output (struct build *b, mk_error_t *err)
         return mk_make_error (err, errno, "create `out`");
       b->output = xasprintf ("out/%s.tar", r->name);
     }
+  if (b->opts->multi && b->opts->arch)
+    {
+      char *one = mk_build_arch_output (b->output, b->opts->arch);
+      b->index_stem = mk_output_stem (b->output);
+      free (b->output);
+      b->output = one;
+    }
   if (!mk_str_has_suffix (b->output, ".tar")
       && !mk_str_has_suffix (b->output, ".tar.gz")
       && !mk_str_has_suffix (b->output, ".tgz")
@@ -132,6 +141,13 @@ choose_output (struct build *b, mk_error_t *err)
       return mk_make_error (err, errno, "output directory `%s`", dir);
   }
   return 0;
+}
+
+char *
+mk_build_arch_output (const char *output, const char *arch)
+{
+  cleanup_free char *stem = mk_output_stem (output);
+  return xasprintf ("%s.%s%s", stem, arch, output + strlen (stem));
 }
 
 /* out/x.tar -> out/x.packages; out/x.tar.gz -> out/x.packages. */
@@ -374,6 +390,7 @@ build_cleanup (struct build *b)
     mk_info ("staging tree kept at %s", b->staging);
   free (b->staging);
   free (b->output);
+  free (b->index_stem);
   for (size_t i = 0; b->sha256 && i < b->pkgs->n; i++)
     free (b->sha256[i]);
   free (b->sha256);
@@ -802,8 +819,12 @@ write_side_outputs (struct build *b, const struct mk_pack_result *res,
       || make_layers (b, res, err) < 0
       || write_sbom (b, res->sha256, sde, stem, err) < 0)
     return -1;
-  if (b->formats)
-    return mk_oci_write (&img, b->layers, b->n_layers, stem, b->formats, err);
+  b->img = img;
+  /* A multi-arch build's layout and oci-archive are one index of every
+   * platform (mk_build_image writes it); the docker-archive is each's. */
+  if (b->opts->multi ? (b->formats & MK_OCI_DOCKER) : b->formats)
+    return mk_oci_write (&img, b->layers, b->n_layers, stem,
+                         b->opts->multi ? MK_OCI_DOCKER : b->formats, err);
   return 0;
 }
 
@@ -835,6 +856,13 @@ run_scriptlets (struct build *b, mk_error_t *err)
                "(scriptlets = none): %s", with, names);
       return 0;
     }
+  {
+    const char *arch = b->recipe->arch ? b->recipe->arch : mk_host_arch ();
+    cleanup_free char *why = NULL;
+    if (!mk_arch_can_exec (arch, &why))
+      return mk_make_error (err, 0, "%s: scriptlets = run for %s: %s",
+                            b->recipe->path, arch, why);
+  }
   pk = xcalloc (b->pkgs->n, sizeof *pk);
   for (size_t i = 0; i < b->pkgs->n; i++)
     pk[i] = b->meta[i].scripts;
@@ -966,7 +994,8 @@ build_base (struct build *b, mk_error_t *err)
     return -1;
   b->base_opts = (struct mk_build_opts){
     .staging_parent = b->opts->staging_parent, .cache = b->opts->cache,
-    .offline = b->opts->offline };
+    .offline = b->opts->offline, .arch_list = b->opts->arch_list,
+    .arch = b->opts->arch, .multi = b->opts->multi };
   b->base = xcalloc (1, sizeof *b->base);
   *b->base = (struct build){ .opts = &b->base_opts, .rootfd = -1,
                              .depth = b->depth + 1,
@@ -1033,6 +1062,7 @@ build_recipe (struct build *b, const char *recipe, mk_error_t *err)
   b->repo_opts = (struct mk_repo_opts){ .cache = o->cache,
                                         .offline = o->offline };
   if (mk_recipe_load (recipe, &b->recipe, err) < 0
+      || mk_build_apply_arch (b->recipe, o, err) < 0
       || choose_output (b, err) < 0
       || mk_repos_open (b->recipe, &b->repo_opts, &b->repos, err) < 0)
     return -1;
@@ -1040,18 +1070,103 @@ build_recipe (struct build *b, const char *recipe, mk_error_t *err)
 }
 
 int
+mk_build_apply_arch (struct mk_recipe *r, const struct mk_build_opts *o,
+                     mk_error_t *err)
+{
+  if (o->arch_list)
+    {
+      cleanup_free char *copy = xstrdup (o->arch_list);
+      char *save = NULL;
+      mk_strv_free (r->arches);
+      r->arches = NULL;
+      for (char *w = strtok_r (copy, ", ", &save); w;
+           w = strtok_r (NULL, ", ", &save))
+        {
+          if (mk_arch_find (w) == NULL)
+            return mk_make_error_code (err, MK_EXIT_USAGE, 0,
+                                       "--arch: unknown architecture `%s` "
+                                       "(known: %s)", w, mk_arch_names ());
+          if (!mk_strv_contains (r->arches, w))
+            mk_strv_push (&r->arches, xstrdup (w));
+        }
+      if (r->arches == NULL)
+        return mk_make_error_code (err, MK_EXIT_USAGE, 0, "--arch: empty");
+      free (r->arch);
+      r->arch = xstrdup (r->arches[0]);
+    }
+  if (o->arch)
+    {
+      free (r->arch);
+      r->arch = xstrdup (o->arch);
+    }
+  return 0;
+}
+
+static int
+build_one (const char *recipe, const struct mk_build_opts *o,
+           mk_error_t *err)
+{
+  struct build b = { .opts = o, .rootfd = -1 };
+  int r = build_recipe (&b, recipe, err);
+  build_cleanup (&b);
+  return r;
+}
+
+/* arch = x86_64 aarch64: one build per architecture, each with its own
+ * resolve, tar and side outputs (out/x.aarch64.tar ...), all kept until
+ * the end so that the OCI layout and archive are one index of them. */
+static int
+build_multi (const char *recipe, const struct mk_build_opts *o,
+             char *const *arches, mk_error_t *err)
+{
+  size_t n = mk_strv_len (arches);
+  cleanup_free struct mk_build_opts *ao = xcalloc (n, sizeof *ao);
+  cleanup_free struct build *b = xcalloc (n, sizeof *b);
+  cleanup_free struct mk_oci_platform *p = xcalloc (n, sizeof *p);
+  size_t done = 0;
+  int r = 0;
+
+  for (; r == 0 && done < n; done++)
+    {
+      ao[done] = *o;
+      ao[done].arch = arches[done];
+      ao[done].multi = true;
+      b[done] = (struct build){ .opts = &ao[done], .rootfd = -1 };
+      mk_info ("building for %s", arches[done]);
+      r = build_recipe (&b[done], recipe, err);
+      if (r < 0)
+        mk_error_wrap (err, "%s", arches[done]);
+    }
+  if (r == 0 && (b[0].formats & (MK_OCI_LAYOUT | MK_OCI_ARCHIVE)))
+    {
+      for (size_t i = 0; i < n; i++)
+        p[i] = (struct mk_oci_platform){ .img = b[i].img,
+                                         .layers = b[i].layers,
+                                         .n_layers = b[i].n_layers };
+      r = mk_oci_write_index (p, n, b[0].index_stem,
+                              b[0].formats & (MK_OCI_LAYOUT | MK_OCI_ARCHIVE),
+                              err);
+    }
+  for (size_t i = 0; i < done; i++)
+    build_cleanup (&b[i]);
+  return r;
+}
+
+int
 mk_build_image (const char *recipe, const struct mk_build_opts *o,
                 mk_error_t *err)
 {
-  struct build b = { .opts = o, .rootfd = -1 };
-  int r;
+  cleanup_recipe struct mk_recipe *rc = NULL;
 
   /* The staging tree is private to us whatever the caller's umask: its
    * modes are not the image's (those live in the manifest). */
   umask (022);
-  r = build_recipe (&b, recipe, err);
-  build_cleanup (&b);
-  return r;
+  if (mk_recipe_load (recipe, &rc, err) < 0
+      || mk_build_apply_arch (rc, o, err) < 0)
+    return -1;
+  if (mk_strv_len (rc->arches) > 1)
+    return build_multi (recipe, o, rc->arches, err);
+  return build_one (recipe, o, err);
 }
 
 /* resolve --json: the package set in install order, and the totals. */
@@ -1083,19 +1198,17 @@ print_resolve_json (const struct mk_pkglist *l)
   fflush (stdout);
 }
 
-int
-mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
-                  mk_error_t *err)
+static int
+resolve_one (struct mk_recipe *r, const struct mk_build_opts *o,
+             mk_error_t *err)
 {
-  cleanup_recipe struct mk_recipe *r = NULL;
   cleanup_repos struct mk_repos *repos = NULL;
   cleanup_pkglist struct mk_pkglist *l = NULL;
   struct mk_repo_opts ro = { .cache = o->cache, .offline = o->offline };
   uint64_t total = 0;
   char h[32];
 
-  if (mk_recipe_load (recipe, &r, err) < 0
-      || mk_build_pin_base (r, &ro, o->locked, err) < 0
+  if (mk_build_pin_base (r, &ro, o->locked, err) < 0
       || mk_repos_open (r, &ro, &repos, err) < 0
       || mk_solve (r, repos, &l, err) < 0)
     return -1;
@@ -1112,5 +1225,34 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
     }
   fflush (stdout);
   mk_info ("%zu packages, %s to unpack", l->n, mk_human_size (total, h));
+  return 0;
+}
+
+/* A multi-arch recipe resolves each architecture in turn, under a
+ * "# ARCH" line (--json: one document each). */
+int
+mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
+                  mk_error_t *err)
+{
+  cleanup_recipe struct mk_recipe *r = NULL;
+  size_t n;
+
+  if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_build_apply_arch (r, o, err) < 0)
+    return -1;
+  n = mk_strv_len (r->arches);
+  if (n <= 1)
+    return resolve_one (r, o, err);
+  for (size_t k = 0; k < n; k++)
+    {
+      free (r->arch);
+      r->arch = xstrdup (r->arches[k]);
+      mk_strv_free (r->installed);
+      r->installed = NULL;
+      if (!o->json)
+        printf ("%s# %s\n", k ? "\n" : "", r->arch);
+      if (resolve_one (r, o, err) < 0)
+        return mk_error_wrap (err, "%s", r->arch);
+    }
   return 0;
 }

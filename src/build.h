@@ -8,6 +8,8 @@
 
 #include "error.h"
 
+struct mk_recipe;
+
 struct mk_build_opts
 {
   const char *output;         /* -o; overrides the recipe */
@@ -23,7 +25,21 @@ struct mk_build_opts
   bool json;                  /* --json: a JSON summary on stdout */
   char **packages;            /* --packages (mkbase verify), NULL-terminated */
   bool no_record;             /* --no-record (mkbase verify) */
+  const char *arch_list;      /* --arch LIST: overrides the recipe's arch */
+  /* Set by mk_build_image for one platform of a multi-arch build. */
+  const char *arch;
+  bool multi;
 };
+
+/* The output of one platform of a multi-arch build: out/x.tar ->
+ * out/x.aarch64.tar (mkbase check-repro compares these). */
+char *mk_build_arch_output (const char *output, const char *arch);
+
+/* The recipe's arch list after --arch (o->arch_list): NULL for one
+ * architecture, else a copy of the list.  --arch names are checked here
+ * (MK_EXIT_USAGE). */
+int mk_build_apply_arch (struct mk_recipe *r, const struct mk_build_opts *o,
+                         mk_error_t *err);
 
 int mk_build_image (const char *recipe, const struct mk_build_opts *o,
                     mk_error_t *err);
@@ -32,7 +48,6 @@ int mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
 
 /* For a recipe with `base = RECIPE` (docs/layers.md): the base's package
  * set, as r->installed, without building it (resolve, lock, why). */
-struct mk_recipe;
 struct mk_repo_opts;
 int mk_build_pin_base (struct mk_recipe *r, const struct mk_repo_opts *ro,
                        bool locked, mk_error_t *err);

@@ -292,6 +292,8 @@ child_argv (const char *exe, const char *recipe, const struct mk_build_opts *o,
     mk_strv_push (&a, xasprintf ("--cache=%s", v->cache ? v->cache : o->cache));
   if (o->offline)
     mk_strv_push (&a, xstrdup ("--offline"));
+  if (o->arch_list)
+    mk_strv_push (&a, xasprintf ("--arch=%s", o->arch_list));
   mk_strv_push (&a, xstrdup (recipe));
   return a;
 }
@@ -428,12 +430,11 @@ make_dirs (const char *top, bool nobody, mk_error_t *err)
   return 0;
 }
 
+/* One image's tar in a/ and b/: 0 the same, 1 not (*diff says how). */
 static int
-compare_outputs (const char *top, const char *base, char **diff,
-                 mk_error_t *err)
+compare_tar (const char *a, const char *b, const char *base, char **hash,
+             char **diff, mk_error_t *err)
 {
-  cleanup_free char *a = xasprintf ("%s/a", top);
-  cleanup_free char *b = xasprintf ("%s/b", top);
   cleanup_free char *ia = xasprintf ("%s/%s", a, base);
   cleanup_free char *ib = xasprintf ("%s/%s", b, base);
   cleanup_free char *ha = NULL;
@@ -443,23 +444,49 @@ compare_outputs (const char *top, const char *base, char **diff,
   if (mk_digest_path (ia, "sha256", &ha, err) < 0
       || mk_digest_path (ib, "sha256", &hb, err) < 0)
     return -1;
-  if (strcmp (ha, hb) != 0)
+  if (strcmp (ha, hb) == 0)
     {
-      r = mk_compare_tars (ia, ib, diff, err);
-      if (r == 0)
-        *diff = xstrdup ("the entries are the same but the bytes are not "
-                         "(headers or compression)");
-      if (r >= 0)
-        {
-          char *d = xasprintf ("%s: %s", base, *diff);
-          free (*diff);
-          *diff = d;
-        }
-      return r < 0 ? -1 : 1;
+      *hash = steal_pointer (&ha);
+      return 0;
+    }
+  r = mk_compare_tars (ia, ib, diff, err);
+  if (r == 0)
+    *diff = xstrdup ("the entries are the same but the bytes are not "
+                     "(headers or compression)");
+  if (r >= 0)
+    {
+      char *d = xasprintf ("%s: %s", base, *diff);
+      free (*diff);
+      *diff = d;
+    }
+  return r < 0 ? -1 : 1;
+}
+
+/* Each image's tar first (the readable difference), then every other
+ * output byte for byte. */
+static int
+compare_outputs (const char *top, char *const *bases, char **diff,
+                 mk_error_t *err)
+{
+  cleanup_free char *a = xasprintf ("%s/a", top);
+  cleanup_free char *b = xasprintf ("%s/b", top);
+  cleanup_strv char **hashes = NULL;
+  int r;
+
+  for (size_t i = 0; bases[i]; i++)
+    {
+      char *h = NULL;
+      r = compare_tar (a, b, bases[i], &h, diff, err);
+      if (r != 0)
+        return r;
+      mk_strv_push (&hashes, h);
     }
   r = compare_dirs (a, b, "", diff, err);
-  if (r == 0)
-    printf ("reproducible: %s\n", ha);
+  for (size_t i = 0; r == 0 && hashes[i]; i++)
+    if (bases[1])
+      printf ("reproducible: %s  %s\n", hashes[i], bases[i]);
+    else
+      printf ("reproducible: %s\n", hashes[i]);
   return r;
 }
 
@@ -470,18 +497,25 @@ mk_compare_check_repro (const char *recipe, const struct mk_build_opts *o,
   cleanup_recipe struct mk_recipe *r = NULL;
   cleanup_free char *top = NULL;
   cleanup_free char *base = NULL;
+  cleanup_strv char **bases = NULL;
   cleanup_free char *diff = NULL;
   char exe[PATH_MAX];
   ssize_t n;
   int ret = -1;
 
-  if (mk_recipe_load (recipe, &r, err) < 0)
+  if (mk_recipe_load (recipe, &r, err) < 0
+      || mk_build_apply_arch (r, o, err) < 0)
     return -1;
   n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
   if (n < 0)
     return mk_make_error (err, errno, "readlink /proc/self/exe");
   exe[n] = '\0';
   base = output_base (r, o);
+  if (mk_strv_len (r->arches) > 1)
+    for (size_t i = 0; r->arches[i]; i++)
+      mk_strv_push (&bases, mk_build_arch_output (base, r->arches[i]));
+  else
+    mk_strv_push (&bases, xstrdup (base));
   if (mk_mkdtemp (o->staging_parent, "mkbase-repro", &top, err) < 0)
     return -1;
   {
@@ -501,7 +535,7 @@ mk_compare_check_repro (const char *recipe, const struct mk_build_opts *o,
         || run_variant (exe, recipe, o, &va, oa, err) < 0
         || run_variant (exe, recipe, o, &vb, ob, err) < 0)
       goto done;
-    ret = compare_outputs (top, base, &diff, err);
+    ret = compare_outputs (top, bases, &diff, err);
   }
   if (ret == 1)
     ret = mk_make_error_code (err, MK_EXIT_FAILURE, 0, "not reproducible: %s",

@@ -60,8 +60,14 @@ mk_lock_recipe_lines (const struct mk_recipe *r)
   cleanup_free char **specs = xcalloc (r->n_packages + 1, sizeof (char *));
   cleanup_strv char **repos = NULL;
 
-  mk_strv_push (&lines, xasprintf ("arch %s",
-                                   r->arch ? r->arch : mk_host_arch ()));
+  if (mk_strv_len (r->arches) > 1)
+    {
+      cleanup_free char *all = mk_strv_join (r->arches, " ");
+      mk_strv_push (&lines, xasprintf ("arch %s", all));
+    }
+  else
+    mk_strv_push (&lines, xasprintf ("arch %s",
+                                     r->arch ? r->arch : mk_host_arch ()));
   mk_strv_push (&lines, r->releasever && *r->releasever
                             ? xasprintf ("releasever %s", r->releasever)
                             : xstrdup ("releasever"));
@@ -132,13 +138,32 @@ package_sha256 (const struct mk_pkg *p, char **out, mk_error_t *err)
 }
 
 static int
-lock_text (const struct mk_recipe *r, const struct mk_pkglist *l, char **out,
-           mk_error_t *err)
+package_lines (FILE *f, const struct mk_pkglist *l, mk_error_t *err)
+{
+  for (size_t i = 0; i < l->n; i++)
+    {
+      const struct mk_pkg *p = &l->pkgs[i];
+      cleanup_free char *sha = NULL;
+      cleanup_free char *loc = escape_field (p->location ? p->location : "");
+      if (package_sha256 (p, &sha, err) < 0)
+        return -1;
+      fprintf (f, "package %s %s %s %s %s %" PRIu64 " sha256:%s\n", p->name,
+               p->evr, p->arch, p->repo_id, loc, p->download_size, sha);
+    }
+  return 0;
+}
+
+/* One list per r->arches entry (in order) for a multi-arch recipe, each
+ * after a `platform ARCH` line; else the one list alone. */
+static int
+lock_text (const struct mk_recipe *r, const struct mk_pkglist *const *l,
+           char **out, mk_error_t *err)
 {
   cleanup_strv char **lines = mk_lock_recipe_lines (r);
   cleanup_free char *digest = lines_digest (lines);
   cleanup_free char *text = NULL;
   size_t len = 0;
+  bool multi = mk_strv_len (r->arches) > 1;
   FILE *f = open_memstream (&text, &len);
 
   if (f == NULL)
@@ -151,18 +176,15 @@ lock_text (const struct mk_recipe *r, const struct mk_pkglist *l, char **out,
   for (size_t i = 0; lines[i]; i++)
     fprintf (f, "%s\n", lines[i]);
   fputs ("\n# package NAME EVR ARCH REPO LOCATION SIZE SHA256\n", f);
-  for (size_t i = 0; i < l->n; i++)
+  for (size_t k = 0; k < (multi ? mk_strv_len (r->arches) : 1); k++)
     {
-      const struct mk_pkg *p = &l->pkgs[i];
-      cleanup_free char *sha = NULL;
-      cleanup_free char *loc = escape_field (p->location ? p->location : "");
-      if (package_sha256 (p, &sha, err) < 0)
+      if (multi)
+        fprintf (f, "%splatform %s\n", k ? "\n" : "", r->arches[k]);
+      if (package_lines (f, l[k], err) < 0)
         {
           fclose (f);
           return -1;
         }
-      fprintf (f, "package %s %s %s %s %s %" PRIu64 " sha256:%s\n", p->name,
-               p->evr, p->arch, p->repo_id, loc, p->download_size, sha);
     }
   if (fclose (f) != 0)
     return mk_make_error (err, errno, "lock: write");
@@ -171,7 +193,7 @@ lock_text (const struct mk_recipe *r, const struct mk_pkglist *l, char **out,
 }
 
 int
-mk_lock_write (const struct mk_recipe *r, const struct mk_pkglist *l,
+mk_lock_write (const struct mk_recipe *r, const struct mk_pkglist *const *l,
                const char *path, mk_error_t *err)
 {
   cleanup_free char *text = NULL;
@@ -190,6 +212,10 @@ struct lock_file
   char *digest;         /* recipe-digest, hex */
   char **recipe_lines;  /* as recorded */
   struct mk_pkglist *pkgs;
+  const char *want;     /* the platform whose packages are kept */
+  bool sections;        /* a `platform` line was seen */
+  bool in_want;         /* in that platform's section */
+  bool found;           /* its section was seen */
 };
 
 static int
@@ -293,8 +319,24 @@ parse_line (struct lock_file *lf, char *line, bool *versioned,
   if (strcmp (key, "recipe-digest") == 0 && lf->digest == NULL
       && mk_str_has_prefix (rest, "sha256:") && is_sha256_hex (rest + 7))
     return lf->digest = xstrdup (rest + 7), 0;
+  if (strcmp (key, "platform") == 0)
+    {
+      lf->sections = true;
+      lf->in_want = strcmp (rest, lf->want) == 0;
+      lf->found |= lf->in_want;
+      return 0;
+    }
   if (strcmp (key, "package") == 0)
-    return parse_package (lf, rest, err);
+    {
+      /* Every section is parsed (a bad line anywhere is an error); only
+       * the wanted one's packages are kept. */
+      size_t before = lf->pkgs->n;
+      if (parse_package (lf, rest, err) < 0)
+        return -1;
+      if (lf->sections && !lf->in_want)
+        mk_pkglist_truncate (lf->pkgs, before);
+      return 0;
+    }
   for (size_t i = 0; i < ARRAY_SIZE (recipe_keys); i++)
     if (strcmp (key, recipe_keys[i]) == 0)
       {
@@ -332,6 +374,11 @@ parse_lock (struct lock_file *lf, char *buf, mk_error_t *err)
   if (!versioned || lf->digest == NULL)
     return lock_error (lf, err, "no `lock-version` or `recipe-digest` line "
                                 "(not an mkbase lock file?)");
+  if (lf->sections && !lf->found)
+    {
+      cleanup_free char *m = xasprintf ("no `platform %s` section", lf->want);
+      return lock_error (lf, err, m);
+    }
   if (lf->pkgs->n == 0)
     return lock_error (lf, err, "no packages");
   return 0;
@@ -410,7 +457,8 @@ mk_lock_read (const struct mk_recipe *r, const char *path,
               struct mk_pkglist **out, mk_error_t *err)
 {
   cleanup_free char *buf = NULL;
-  struct lock_file lf = { .path = path };
+  struct lock_file lf = { .path = path,
+                          .want = r->arch ? r->arch : mk_host_arch () };
   size_t len;
   int ret = -1;
 
@@ -439,22 +487,52 @@ mk_lock_read (const struct mk_recipe *r, const char *path,
 }
 
 int
-mk_lock_create (const char *recipe, const struct mk_repo_opts *ro,
-                const char *output, mk_error_t *err)
+mk_lock_create (const char *recipe, const struct mk_build_opts *o,
+                const struct mk_repo_opts *ro, const char *output,
+                mk_error_t *err)
 {
   cleanup_recipe struct mk_recipe *r = NULL;
-  cleanup_repos struct mk_repos *repos = NULL;
-  cleanup_pkglist struct mk_pkglist *l = NULL;
   cleanup_free char *path = NULL;
+  struct mk_pkglist *lists[MK_MAX_ARCHES] = { 0 };
+  size_t n = 1, total = 0;
+  int ret = -1;
 
   if (mk_recipe_load (recipe, &r, err) < 0
-      || mk_build_pin_base (r, ro, false, err) < 0
-      || mk_repos_open (r, ro, &repos, err) < 0
-      || mk_solve (r, repos, &l, err) < 0)
+      || mk_build_apply_arch (r, o, err) < 0)
     return -1;
+  if (mk_strv_len (r->arches) > 1)
+    n = mk_strv_len (r->arches);
+  if (n > MK_MAX_ARCHES)
+    return mk_make_error_code (err, MK_EXIT_RECIPE, 0, "%s: more than %d "
+                               "architectures", r->path, MK_MAX_ARCHES);
+  for (size_t k = 0; k < n; k++)
+    {
+      cleanup_repos struct mk_repos *repos = NULL;
+      if (n > 1)
+        {
+          free (r->arch);
+          r->arch = xstrdup (r->arches[k]);
+          mk_strv_free (r->installed);
+          r->installed = NULL;
+        }
+      if (mk_build_pin_base (r, ro, false, err) < 0
+          || mk_repos_open (r, ro, &repos, err) < 0
+          || mk_solve (r, repos, &lists[k], err) < 0)
+        {
+          if (n > 1)
+            mk_error_wrap (err, "%s", r->arches[k]);
+          goto done;
+        }
+      total += lists[k]->n;
+    }
   path = mk_lock_path (r, output);
-  if (mk_lock_write (r, l, path, err) < 0)
-    return -1;
-  mk_info ("locked %zu packages in %s", l->n, path);
-  return 0;
+  if (mk_lock_write (r, (const struct mk_pkglist *const *) lists, path,
+                     err) < 0)
+    goto done;
+  mk_info ("locked %zu packages in %s", total, path);
+  ret = 0;
+done:
+  for (size_t k = 0; k < n; k++)
+    mk_pkglist_free (lists[k]);
+  return ret;
 }

@@ -23,8 +23,9 @@ char *mk_lock_recipe_digest (const struct mk_recipe *r);
 /* Write the lock for a resolved package list (install order) atomically.
  * Every package needs a sha256: the repository's when it states one, else
  * the local file's. */
-int mk_lock_write (const struct mk_recipe *r, const struct mk_pkglist *l,
-                   const char *path, mk_error_t *err);
+int mk_lock_write (const struct mk_recipe *r,
+                   const struct mk_pkglist *const *l, const char *path,
+                   mk_error_t *err);
 
 /* Read a lock, check it still matches the recipe (an error with
  * MK_EXIT_RECIPE that says what changed otherwise) and return its
@@ -32,8 +33,12 @@ int mk_lock_write (const struct mk_recipe *r, const struct mk_pkglist *l,
 int mk_lock_read (const struct mk_recipe *r, const char *path,
                   struct mk_pkglist **out, mk_error_t *err);
 
-/* `mkbase lock RECIPE`: resolve and write the lock to mk_lock_path. */
-int mk_lock_create (const char *recipe, const struct mk_repo_opts *ro,
-                    const char *output, mk_error_t *err);
+/* `mkbase lock RECIPE`: resolve (each architecture of a multi-arch
+ * recipe, o->arch_list overriding it) and write the lock to
+ * mk_lock_path. */
+struct mk_build_opts;
+int mk_lock_create (const char *recipe, const struct mk_build_opts *o,
+                    const struct mk_repo_opts *ro, const char *output,
+                    mk_error_t *err);
 
 #endif

@@ -64,6 +64,9 @@ static const char usage_text[]
       "                        /var/cache/mkbase as root, else\n"
       "                        ~/.cache/mkbase)\n"
       "      --offline         use the cache only; say what is missing\n"
+      "      --arch LIST       build for these architectures instead of the\n"
+      "                        recipe's `arch` (x86_64,aarch64: one image\n"
+      "                        each and one OCI index; see mkbase(1))\n"
       "      --locked          install exactly the packages of the lock file\n"
       "      --format LIST     also write tar, oci, oci-archive,\n"
       "                        docker-archive (comma list; repeatable)\n"
@@ -101,6 +104,7 @@ enum
   OPT_TLS_VERIFY,
   OPT_INSECURE,
   OPT_RETRIES,
+  OPT_ARCH,
 };
 
 static const struct option build_options[] = {
@@ -118,6 +122,7 @@ static const struct option build_options[] = {
   { "tls-verify", required_argument, NULL, OPT_TLS_VERIFY },
   { "insecure", no_argument, NULL, OPT_INSECURE },
   { "retries", required_argument, NULL, OPT_RETRIES },
+  { "arch", required_argument, NULL, OPT_ARCH },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -175,6 +180,7 @@ static const struct command commands[] = {
     "      --cache DIR       cache: remote repositories, parsed metadata,\n"
     "                        unpacked packages\n"
     "      --offline         use the cache only; say what is missing\n"
+    "      --arch LIST       architectures (comma list) instead of `arch`\n"
     "      --locked          install exactly the packages of the lock file\n"
     "      --format LIST     also write oci, oci-archive, docker-archive\n"
     "      --check-repro     build twice under varied conditions, compare\n"
@@ -186,13 +192,15 @@ static const struct command commands[] = {
     "repository and download size.\n\n"
     "      --cache DIR       cache for remote repositories\n"
     "      --offline         use the cache only; say what is missing\n"
+    "      --arch LIST       architectures (comma list) instead of `arch`\n"
     "      --json            the package list as JSON\n" },
   { "lock", CMD_LOCK, 1, TAKES_OUTPUT | TAKES_REPOS,
     "Usage: mkbase lock [OPTIONS] RECIPE\n"
     "Resolve RECIPE and write its lock file (RECIPE with .lock for .conf).\n\n"
     "  -o, --output PATH     write the lock file here instead\n"
     "      --cache DIR       cache for remote repositories\n"
-    "      --offline         use the cache only; say what is missing\n" },
+    "      --offline         use the cache only; say what is missing\n"
+    "      --arch LIST       architectures (comma list) instead of `arch`\n" },
   { "inspect", CMD_INSPECT, 1, TAKES_JSON,
     "Usage: mkbase inspect [OPTIONS] IMAGE\n"
     "Show what is in IMAGE, largest first: size by top directory and file\n"
@@ -285,7 +293,7 @@ option_needs (int c)
     case OPT_STAGING: case OPT_KEEP_STAGING: case OPT_LOCKED: case OPT_FORMAT:
     case OPT_CHECK_REPRO:
       return TAKES_BUILD;
-    case OPT_CACHE: case OPT_OFFLINE:
+    case OPT_CACHE: case OPT_OFFLINE: case OPT_ARCH:
       return TAKES_REPOS;
     case OPT_JSON:
       return TAKES_JSON;
@@ -336,6 +344,7 @@ set_option (int c, struct mk_build_opts *o, struct mk_push_opts *po,
     case OPT_KEEP_STAGING: o->keep_staging = true; break;
     case OPT_CACHE: o->cache = optarg; break;
     case OPT_OFFLINE: o->offline = true; break;
+    case OPT_ARCH: o->arch_list = optarg; break;
     case OPT_LOCKED: o->locked = true; break;
     case OPT_CHECK_REPRO: o->check_repro = true; break;
     case OPT_JSON: o->json = true; break;
@@ -445,7 +454,7 @@ run_command (const struct command *c, char **args,
     case CMD_PUSH:
       return mk_push (args[0], args[1], po, err);
     case CMD_LOCK:
-      return mk_lock_create (args[0],
+      return mk_lock_create (args[0], o,
                              &(struct mk_repo_opts){ .cache = o->cache,
                                                      .offline = o->offline },
                              o->output, err);

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "arch.h"
 #include "digest.h"
 #include "json.h"
 #include "util.h"
@@ -42,16 +43,10 @@
 const char *
 mk_oci_goarch (const char *rpm_arch)
 {
-  static const char *const map[][2] = {
-    { "x86_64", "amd64" },   { "aarch64", "arm64" }, { "i686", "386" },
-    { "i586", "386" },       { "i386", "386" },      { "armv7hl", "arm" },
-    { "armv7l", "arm" },     { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-    { "riscv64", "riscv64" },
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (map); i++)
-    if (strcmp (map[i][0], rpm_arch) == 0)
-      return map[i][1];
-  return rpm_arch;
+  const struct mk_arch *a = mk_arch_find (rpm_arch);
+  if (a == NULL && strcmp (rpm_arch, "armv7l") == 0)
+    a = mk_arch_find ("armv7hl");
+  return a ? a->goarch : rpm_arch;
 }
 
 /* ---- the layer ------------------------------------------------------------ */
@@ -305,6 +300,8 @@ make_config (const struct mk_oci_image *img, const struct layers *l,
   strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
   fprintf (f, "{\"created\":\"%s\",\"architecture\":", created);
   mk_json_string (f, mk_oci_goarch (img->arch));
+  if (mk_arch_find (img->arch) && mk_arch_find (img->arch)->variant)
+    fprintf (f, ",\"variant\":\"%s\"", mk_arch_find (img->arch)->variant);
   fputs (",\"os\":\"linux\",\"config\":{\"Env\":", f);
   mk_json_strv (f, img->env ? img->env : default_env, ",");
   /* As docker: an image with an entrypoint and no cmd runs it alone. */
@@ -546,19 +543,16 @@ compare_members (const void *a, const void *b)
                  ((const struct member *) b)->name);
 }
 
-/* The members of an OCI layout, in bytewise order. */
-static void
-layout_members (const struct docs *d, const struct layers *l,
-                struct members *m)
-{
-  static const struct blob oci_layout
-      = { .json = (char *) "{\"imageLayoutVersion\":\"1.0.0\"}",
-          .len = sizeof "{\"imageLayoutVersion\":\"1.0.0\"}" - 1 };
-  const struct blob *blobs[] = { &d->config, &d->manifest };
+static const struct blob oci_layout
+    = { .json = (char *) "{\"imageLayoutVersion\":\"1.0.0\"}",
+        .len = sizeof "{\"imageLayoutVersion\":\"1.0.0\"}" - 1 };
 
-  members_add (m, (struct member){ .name = xstrdup ("blobs/"), .dir = true });
-  members_add (m, (struct member){ .name = xstrdup ("blobs/sha256/"),
-                                   .dir = true });
+/* One image's blobs: its layers, config and manifest. */
+static void
+image_members (const struct docs *d, const struct layers *l,
+               struct members *m)
+{
+  const struct blob *blobs[] = { &d->config, &d->manifest };
   for (size_t i = 0; i < l->n; i++)
     {
       const struct mk_oci_layer *y = &l->v[i];
@@ -573,11 +567,30 @@ layout_members (const struct docs *d, const struct layers *l,
     members_add (m, (struct member){
                         .name = xasprintf ("blobs/sha256/%s", blobs[i]->sha256),
                         .blob = blobs[i] });
+}
+
+/* The layout's fixed members around the images' blobs; then bytewise
+ * order. */
+static void
+layout_finish (const struct blob *index, struct members *m)
+{
+  members_add (m, (struct member){ .name = xstrdup ("blobs/"), .dir = true });
+  members_add (m, (struct member){ .name = xstrdup ("blobs/sha256/"),
+                                   .dir = true });
   members_add (m, (struct member){ .name = xstrdup ("index.json"),
-                                   .blob = &d->index });
+                                   .blob = index });
   members_add (m, (struct member){ .name = xstrdup ("oci-layout"),
                                    .blob = &oci_layout });
   qsort (m->v, m->n, sizeof *m->v, compare_members);
+}
+
+/* The members of an OCI layout, in bytewise order. */
+static void
+layout_members (const struct docs *d, const struct layers *l,
+                struct members *m)
+{
+  image_members (d, l, m);
+  layout_finish (&d->index, m);
 }
 
 static void
@@ -697,5 +710,95 @@ mk_oci_write (const struct mk_oci_image *img,
     }
   members_free (&m);
   docs_free (&d);
+  return r;
+}
+
+/* ---- several platforms (docs/multiarch.md) ------------------------------ */
+
+/* The image index of the platforms' manifests, in the order given. */
+static void
+make_platform_index (const struct mk_oci_platform *p, const struct docs *d,
+                     size_t n, struct blob *b)
+{
+  FILE *f = open_memstream (&b->json, &b->len);
+  if (f == NULL)
+    abort ();
+  fputs ("{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\","
+         "\"manifests\":[", f);
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_arch *a = mk_arch_find (p[i].img.arch);
+      fprintf (f, "%s{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":"
+                  "\"sha256:%s\",\"size\":%zu,\"platform\":{"
+                  "\"architecture\":", i ? "," : "", d[i].manifest.sha256,
+               d[i].manifest.len);
+      mk_json_string (f, mk_oci_goarch (p[i].img.arch));
+      fputs (",\"os\":\"linux\"", f);
+      if (a && a->variant)
+        fprintf (f, ",\"variant\":\"%s\"", a->variant);
+      fputs ("}}", f);
+    }
+  fputs ("]}", f);
+  blob_finish (b, f);
+}
+
+/* index.json names the platform index as `latest`, as it names the one
+ * manifest of a single-platform layout: `podman pull oci-archive:X` and
+ * skopeo then pick the platform asked for (--arch). */
+static void
+make_top_index (const struct blob *platforms, struct blob *b)
+{
+  FILE *f = open_memstream (&b->json, &b->len);
+  if (f == NULL)
+    abort ();
+  fprintf (f,
+           "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":"
+           "[{\"mediaType\":\"" MT_INDEX "\",\"digest\":\"sha256:%s\","
+           "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
+           "name\":\"latest\"}}]}",
+           platforms->sha256, platforms->len);
+  blob_finish (b, f);
+}
+
+int
+mk_oci_write_index (const struct mk_oci_platform *p, size_t n,
+                    const char *stem, unsigned formats, mk_error_t *err)
+{
+  cleanup_free struct docs *d = xcalloc (n, sizeof *d);
+  struct blob platforms = { 0 }, top = { 0 };
+  struct members m = { 0 };
+  int64_t mtime = 0;
+  int r = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      struct layers l = { p[i].layers, p[i].n_layers };
+      make_config (&p[i].img, &l, &d[i].config);
+      make_manifest (&d[i].config, &l, &d[i].manifest);
+      image_members (&d[i], &l, &m);
+      if (p[i].img.created > mtime)
+        mtime = p[i].img.created;
+    }
+  make_platform_index (p, d, n, &platforms);
+  make_top_index (&platforms, &top);
+  members_add (&m, (struct member){
+                      .name = xasprintf ("blobs/sha256/%s", platforms.sha256),
+                      .blob = &platforms });
+  layout_finish (&top, &m);
+  if (formats & MK_OCI_LAYOUT)
+    {
+      cleanup_free char *path = xasprintf ("%s.oci", stem);
+      r = write_layout (path, m.v, m.n, err);
+    }
+  if (r == 0 && (formats & MK_OCI_ARCHIVE))
+    {
+      cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
+      r = write_archive (path, m.v, m.n, mtime, err);
+    }
+  members_free (&m);
+  for (size_t i = 0; i < n; i++)
+    docs_free (&d[i]);
+  blob_free (&platforms);
+  blob_free (&top);
   return r;
 }

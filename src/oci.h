@@ -59,6 +59,22 @@ int mk_oci_write (const struct mk_oci_image *img,
                   const struct mk_oci_layer *layers, size_t n_layers,
                   const char *stem, unsigned formats, mk_error_t *err);
 
+/* One platform's image for an index. */
+struct mk_oci_platform
+{
+  struct mk_oci_image img;
+  const struct mk_oci_layer *layers;
+  size_t n_layers;
+};
+
+/* Several platforms' images as one OCI layout (MK_OCI_LAYOUT) or
+ * oci-archive (MK_OCI_ARCHIVE) at STEM.oci and STEM.oci.tar: index.json
+ * names an image index, `latest`, with one manifest per platform (os,
+ * architecture, variant).  A docker-archive has no index: per platform,
+ * mk_oci_write writes it. */
+int mk_oci_write_index (const struct mk_oci_platform *p, size_t n,
+                        const char *stem, unsigned formats, mk_error_t *err);
+
 /* GOARCH for an rpm arch (x86_64 -> amd64); unknown ones as they are. */
 const char *mk_oci_goarch (const char *rpm_arch);
 

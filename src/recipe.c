@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <fcntl.h>
 
+#include "arch.h"
 #include "util.h"
 
 #ifndef MK_DATADIR
@@ -489,6 +490,30 @@ add_allow_broken (struct ini_ctx *ctx, struct mk_recipe *r, const char *v,
   return 0;
 }
 
+/* arch = x86_64 aarch64: every name known (arch.c), none twice. */
+static int
+set_arches (struct ini_ctx *ctx, struct mk_recipe *r, const char *v,
+            mk_error_t *err)
+{
+  if (r->arches)
+    return ini_error (ctx, err, "arch: set twice");
+  split_words (v, &r->arches);
+  if (r->arches == NULL)
+    return ini_error (ctx, err, "arch: empty value");
+  for (size_t i = 0; r->arches[i]; i++)
+    {
+      if (mk_arch_find (r->arches[i]) == NULL)
+        return ini_error (ctx, err, "arch: unknown architecture `%s` (known: "
+                          "%s)", r->arches[i], mk_arch_names ());
+      for (size_t j = 0; j < i; j++)
+        if (strcmp (r->arches[i], r->arches[j]) == 0)
+          return ini_error (ctx, err, "arch: `%s` named twice",
+                            r->arches[i]);
+    }
+  r->arch = xstrdup (r->arches[0]);
+  return 0;
+}
+
 static int
 image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
            const char *v, mk_error_t *err)
@@ -507,7 +532,7 @@ image_key (struct ini_ctx *ctx, struct mk_recipe *r, const char *key,
   if (strcmp (key, "exclude") == 0)
     return split_words (v, &r->excludes), 0;
   if (strcmp (key, "arch") == 0)
-    return set_scalar (ctx, key, v, &r->arch, err);
+    return set_arches (ctx, r, v, err);
   if (strcmp (key, "releasever") == 0)
     return set_scalar (ctx, key, v, &r->releasever, err);
   if (strcmp (key, "profile") == 0)
@@ -673,21 +698,6 @@ recipe_validate (struct mk_recipe *r, mk_error_t *err)
   return 0;
 }
 
-const char *
-mk_host_arch (void)
-{
-  static char arch[65];
-  struct utsname u;
-  if (arch[0])
-    return arch;
-  if (uname (&u) < 0)
-    return "noarch";
-  snprintf (arch, sizeof arch, "%s", u.machine);
-  /* rpm calls 32-bit ARM armv7hl; uname's armv7l is the same machine. */
-  if (strcmp (arch, "armv7l") == 0)
-    strcpy (arch, "armv7hl");
-  return arch;
-}
 
 char *
 mk_recipe_expand (const struct mk_recipe *r, const char *s)
@@ -757,6 +767,7 @@ mk_recipe_free (struct mk_recipe *r)
   free (r->packages);
   mk_strv_free (r->excludes);
   free (r->arch);
+  mk_strv_free (r->arches);
   free (r->releasever);
   free (r->profile_name);
   free (r->output);

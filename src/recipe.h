@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arch.h"
 #include "error.h"
 
 /* A string from a config file with the place it came from, so that later
@@ -74,7 +75,9 @@ struct mk_recipe
   struct mk_located *packages;
   size_t n_packages;
   char **excludes;
-  char *arch;         /* NULL: the host's */
+  char *arch;         /* the one this build is for; NULL: the host's */
+  char **arches;      /* `arch = x86_64 aarch64` (or --arch): one image
+                         each; NULL: the host's.  arch is the first. */
   char *releasever;
   char *profile_name; /* default "none" */
   int profile_line;
@@ -108,6 +111,9 @@ struct mk_recipe
                             base image's packages (set by build.c) */
 };
 
+/* The most architectures one recipe builds. */
+#define MK_MAX_ARCHES 8
+
 /* The most layers an image may be spread over (`layers = N`). */
 #define MK_MAX_LAYERS 32
 
@@ -132,7 +138,5 @@ void mk_profile_free (struct mk_profile *p);
 /* Expand $basearch, $arch and $releasever in s. */
 char *mk_recipe_expand (const struct mk_recipe *r, const char *s);
 
-/* The host architecture as rpm names it (x86_64, aarch64, ...). */
-const char *mk_host_arch (void);
 
 #endif

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arch.h"
+#include "elfinfo.h"
 #include "image.h"
 #include "json.h"
 #include "runner.h"
@@ -578,6 +580,39 @@ set_argv (struct run *r, char **cmd, const struct image_config *c)
   r->cfg.argv = r->argv;
 }
 
+/* The image's architecture, from the ELF machine of the command (or
+ * /bin/sh), read beneath the image's root: a foreign one runs through
+ * qemu-user's binfmt handler when the kernel has one, else one line says
+ * what to install instead of the kernel's "Exec format error". */
+static int
+check_arch (struct run *r, const char *image, mk_error_t *err)
+{
+  const char *prog = r->argv[0][0] == '/' ? r->argv[0] : "/bin/sh";
+  cleanup_close int rootfd = open (r->rootfs, O_RDONLY | O_DIRECTORY
+                                              | O_CLOEXEC);
+  cleanup_close int fd = -1;
+  struct mk_elfinfo info = { 0 };
+  mk_error_t e = NULL;
+  const struct mk_arch *a;
+  cleanup_free char *why = NULL;
+  int is_elf;
+
+  if (rootfd < 0)
+    return 0;
+  fd = mk_at_open_in_root (rootfd, prog, O_RDONLY);
+  if (fd < 0)
+    return 0; /* the runner says what is missing */
+  is_elf = mk_elfinfo_read (fd, &info, &e);
+  mk_error_release (&e);
+  a = is_elf > 0 ? mk_arch_by_machine ((int) info.machine) : NULL;
+  mk_elfinfo_clear (&info);
+  if (a == NULL || mk_arch_can_exec (a->rpm, &why))
+    return 0;
+  return mk_make_error_code (err, MK_EXIT_RUNNER, 0,
+                             "run: %s is an %s image; %s", image, a->rpm,
+                             why);
+}
+
 static int
 prepare (struct run *r, const char *image, char **cmd, mk_error_t *err)
 {
@@ -603,6 +638,8 @@ prepare (struct run *r, const char *image, char **cmd, mk_error_t *err)
     if (strchr (c.env[i], '=') && c.env[i][0] != '=')
       env_set (&r->env, c.env[i]);
   set_argv (r, cmd, &c);
+  if (check_arch (r, image, err) < 0)
+    return -1;
   if (cached && make_state (r, err) < 0)
     return -1;
   r->cfg.env = r->env;

@@ -612,6 +612,43 @@ pin_installed (struct solve_ctx *c, Queue *job, mk_error_t *err)
   return 0;
 }
 
+static const char *
+target_arch (const struct mk_recipe *r)
+{
+  return r->arch ? r->arch : mk_host_arch ();
+}
+
+/* The architectures the repositories have `name` for, when none of them
+ * is installable here: " (the repositories have it for x86_64 only)". */
+static char *
+arch_hint (Pool *pool, const char *name, const char *target)
+{
+  cleanup_strv char **arches = NULL;
+  cleanup_free char *list = NULL;
+  Id id = pool_str2id (pool, name, 0);
+  Id p;
+  Solvable *s;
+
+  if (id == 0)
+    return xstrdup ("");
+  FOR_POOL_SOLVABLES (p)
+  {
+    const char *a;
+    s = pool->solvables + p;
+    if (s->name != id || s->repo == pool->installed
+        || s->arch == ARCH_SRC || s->arch == ARCH_NOSRC)
+      continue;
+    a = pool_id2str (pool, s->arch);
+    if (!mk_strv_contains (arches, a))
+      mk_strv_push (&arches, xstrdup (a));
+  }
+  if (arches == NULL)
+    return xstrdup ("");
+  list = mk_strv_join (arches, ", ");
+  return xasprintf (" for %s (the repositories have it for %s only)", target,
+                    list);
+}
+
 static int
 build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
 {
@@ -629,7 +666,13 @@ build_job (struct solve_ctx *c, Queue *job, mk_error_t *err)
       if (sel.count == 0)
         {
           cleanup_free char *hint = command_hint (c->pool, spec);
+          cleanup_free char *other = arch_hint (c->pool, spec, target_arch (r));
           queue_free (&sel);
+          if (*other)
+            return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
+                                       "%s:%d: no package matches `%s`%s",
+                                       r->path, r->packages[i].line, spec,
+                                       other);
           if (*hint)
             return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
                                        "%s:%d: `%s` is no package%s",
@@ -737,6 +780,37 @@ make_pkglist (struct solve_ctx *c, Solver *solv, struct mk_pkglist **out,
   return 0;
 }
 
+/* Repositories that have packages, but none for this architecture (a
+ * baseurl without $basearch, an x86_64 mirror in an aarch64 build): say
+ * so at once instead of "nothing provides libc.so.6()(64bit)". */
+static int
+check_arch_present (struct solve_ctx *c, mk_error_t *err)
+{
+  Pool *pool = c->pool;
+  cleanup_strv char **others = NULL;
+  cleanup_free char *list = NULL;
+  Id p;
+
+  FOR_POOL_SOLVABLES (p)
+  {
+    Solvable *s = pool->solvables + p;
+    const char *a = pool_id2str (pool, s->arch);
+    if (s->arch == ARCH_NOARCH || s->arch == ARCH_SRC || s->arch == ARCH_NOSRC)
+      continue;
+    if (pool_installable (pool, s))
+      return 0;
+    if (!mk_strv_contains (others, a))
+      mk_strv_push (&others, xstrdup (a));
+  }
+  if (others == NULL)
+    return 0;
+  list = mk_strv_join (others, ", ");
+  return mk_make_error_code (err, MK_EXIT_SOLVE, 0,
+                             "%s: no enabled repository has %s packages "
+                             "(they have %s; does baseurl need $basearch?)",
+                             c->recipe->path, target_arch (c->recipe), list);
+}
+
 /* Everything up to a solved job: the pool, the repos, the job, the
  * solver.  On success *solvp is the caller's; job and c are always. */
 static int
@@ -759,7 +833,7 @@ solve_job (struct solve_ctx *c, const struct mk_repos *repos, Queue *job,
     return mk_make_error_code (err, MK_EXIT_RECIPE, 0,
                                "%s: unknown arch `%s`", r->path,
                                r->arch ? r->arch : mk_host_arch ());
-  if (load_repos (c, repos, err) < 0)
+  if (load_repos (c, repos, err) < 0 || check_arch_present (c, err) < 0)
     return -1;
   pool_addfileprovides (c->pool);
   pool_createwhatprovides (c->pool);
@@ -1029,7 +1103,15 @@ mk_pkglist_free (struct mk_pkglist *l)
 {
   if (l == NULL)
     return;
-  for (size_t i = 0; i < l->n; i++)
+  mk_pkglist_truncate (l, 0);
+  free (l->pkgs);
+  free (l);
+}
+
+void
+mk_pkglist_truncate (struct mk_pkglist *l, size_t n)
+{
+  for (size_t i = n; i < l->n; i++)
     {
       struct mk_pkg *p = &l->pkgs[i];
       free (p->name);
@@ -1042,6 +1124,6 @@ mk_pkglist_free (struct mk_pkglist *l)
       free (p->checksum_type);
       free (p->checksum);
     }
-  free (l->pkgs);
-  free (l);
+  if (n < l->n)
+    l->n = n;
 }

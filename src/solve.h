@@ -36,6 +36,8 @@ struct mk_pkglist
 int mk_solve (const struct mk_recipe *r, const struct mk_repos *repos,
               struct mk_pkglist **out, mk_error_t *err);
 void mk_pkglist_free (struct mk_pkglist *l);
+/* Free the packages from index n on. */
+void mk_pkglist_truncate (struct mk_pkglist *l, size_t n);
 static inline void
 cleanup_pkglistp (struct mk_pkglist **l)
 {

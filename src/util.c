@@ -136,6 +136,20 @@ mk_strv_copy (char *const *v)
   return out;
 }
 
+char *
+mk_strv_join (char *const *v, const char *sep)
+{
+  size_t n = 1, k = 0;
+  char *out, *o;
+  for (size_t i = 0; v && v[i]; i++, k++)
+    n += strlen (v[i]) + strlen (sep);
+  out = o = xmalloc (n);
+  for (size_t i = 0; i < k; i++)
+    o = stpcpy (stpcpy (o, i ? sep : ""), v[i]);
+  *o = '\0';
+  return out;
+}
+
 bool
 mk_strv_contains (char *const *v, const char *s)
 {
@@ -344,6 +358,20 @@ open_walk (int rootfd, const char *path, int flags, mode_t mode)
     }
   errno = EINVAL;
   return -1;
+}
+
+int
+mk_at_open_in_root (int rootfd, const char *path, int flags)
+{
+  struct open_how how = {
+    .flags = (uint64_t) ((flags & ~(O_CREAT | O_TMPFILE)) | O_CLOEXEC),
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd;
+  do
+    fd = syscall (SYS_openat2, rootfd, skip_slashes (path), &how, sizeof how);
+  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return (int) fd;
 }
 
 int

@@ -106,6 +106,8 @@ steal_fd (int *fd)
 size_t mk_strv_len (char *const *v);
 void mk_strv_push (char ***v, char *s); /* takes ownership of s */
 bool mk_strv_contains (char *const *v, const char *s);
+/* The words of v joined by sep (a new string; "" for none). */
+char *mk_strv_join (char *const *v, const char *sep);
 char **mk_strv_copy (char *const *v); /* NULL for NULL */
 /* qsort comparator for an array of char *, bytewise. */
 int mk_compare_strs (const void *a, const void *b);
@@ -151,6 +153,11 @@ int mk_read_file_at (int dirfd, const char *path, size_t max, char **out,
  * so a symlink met here means a race or an attack and the operation fails
  * with ELOOP. */
 int mk_at_open (int rootfd, const char *path, int flags, mode_t mode);
+
+/* Read-only open that follows the image's symlinks as the image would see
+ * them: openat2(RESOLVE_IN_ROOT), so an absolute or ".." link stays
+ * inside rootfd.  -1 with ENOSYS on kernels without openat2. */
+int mk_at_open_in_root (int rootfd, const char *path, int flags);
 
 /* Open the parent directory of path (O_PATH|O_DIRECTORY) and point *base at
  * the final component inside path.  path must have a final component. */

@@ -73,7 +73,8 @@ test_roundtrip (void)
   fill (&l.pkgs[0], "b", "1:2.0-1", "Packages/b 1.rpm", SHA1);
   fill (&l.pkgs[1], "a", "1-1", "a.rpm", SHA2);
   is_str (path + strlen (dir), "/r.lock", "the default lock is r.conf -> r.lock");
-  ok (mk_lock_write (r, &l, path, &err) == 0, "write the lock");
+  const struct mk_pkglist *one[] = { &l };
+  ok (mk_lock_write (r, one, path, &err) == 0, "write the lock");
   ok (mk_lock_read (r, path, &back, &err) == 0, "read it back");
   ok (back && back->n == 2, "two packages");
   if (back && back->n == 2)
@@ -131,6 +132,58 @@ test_changes (void)
   }
 }
 
+/* arch = x86_64 aarch64: one section per platform; each build reads its
+ * own; a platform the lock lacks is an error at the file. */
+static void
+test_platforms (void)
+{
+  cleanup_recipe struct mk_recipe *r
+      = recipe ("[image]\nname = x\npackages = a\narch = x86_64 aarch64\n"
+                "[repo t]\nbaseurl = /srv/$basearch\n");
+  struct mk_pkglist x = { .pkgs = xcalloc (1, sizeof (struct mk_pkg)), .n = 1 };
+  struct mk_pkglist y = { .pkgs = xcalloc (2, sizeof (struct mk_pkg)), .n = 2 };
+  const struct mk_pkglist *both[] = { &x, &y };
+  cleanup_free char *path = xasprintf ("%s/multi.lock", dir);
+  cleanup_free char *text = NULL;
+  size_t len;
+  mk_error_t err = NULL;
+
+  fill (&x.pkgs[0], "a", "1-1", "x/a.rpm", SHA1);
+  fill (&y.pkgs[0], "c", "1-1", "y/c.rpm", SHA2);
+  fill (&y.pkgs[1], "a", "1-1", "y/a.rpm", SHA1);
+  ok (mk_lock_write (r, both, path, &err) == 0, "write a two-platform lock");
+  ok (mk_read_file_at (AT_FDCWD, path, 1 << 20, &text, &len, &err) == 0
+          && strstr (text, "\narch x86_64 aarch64\n")
+          && strstr (text, "\nplatform x86_64\npackage a ")
+          && strstr (text, "\nplatform aarch64\npackage c "),
+      "arch lists both; one platform section each");
+  for (int k = 0; k < 2; k++)
+    {
+      cleanup_pkglist struct mk_pkglist *back = NULL;
+      free (r->arch);
+      r->arch = xstrdup (k ? "aarch64" : "x86_64");
+      ok (mk_lock_read (r, path, &back, &err) == 0 && back->n == (size_t) (k + 1)
+              && strcmp (back->pkgs[0].location, k ? "y/c.rpm" : "x/a.rpm") == 0,
+          "%s reads its own section", r->arch);
+      mk_error_release (&err);
+    }
+  {
+    cleanup_pkglist struct mk_pkglist *back = NULL;
+    cleanup_free char *edited = NULL;
+    char *cut = strstr (text, "\nplatform aarch64");
+    *cut = '\0';
+    edited = put ("cut.lock", text);
+    ok (mk_lock_read (r, edited, &back, &err) < 0 && err
+            && strstr (err->msg, "no `platform aarch64` section"),
+        "a missing section is an error: %s", err ? err->msg : "");
+    mk_error_release (&err);
+  }
+  for (size_t i = 0; i < 2; i++)
+    mk_pkglist_truncate (i ? &y : &x, 0);
+  free (x.pkgs);
+  free (y.pkgs);
+}
+
 static void
 test_malformed (void)
 {
@@ -157,6 +210,7 @@ main (void)
     return 1;
   test_roundtrip ();
   test_changes ();
+  test_platforms ();
   test_malformed ();
   mk_at_rmtree (AT_FDCWD, dir);
   return tap_done ();

@@ -320,8 +320,14 @@ test_errors (void)
   check_error ("e-dup-name", "[image]\nname = x\npackages = a\nname = y\n" REPO,
                4, "name: set twice");
   check_error ("e-dup-arch",
-               "[image]\nname = x\narch = a\npackages = a\narch = a\n" REPO, 5,
-               "arch: set twice");
+               "[image]\nname = x\narch = x86_64\npackages = a\narch = aarch64\n"
+               REPO, 5, "arch: set twice");
+  check_error ("e-unknown-arch",
+               "[image]\nname = x\npackages = a\narch = x86_64 arm64\n" REPO, 4,
+               "arch: unknown architecture `arm64` (known: x86_64, aarch64,");
+  check_error ("e-twice-arch",
+               "[image]\nname = x\npackages = a\narch = aarch64 aarch64\n" REPO,
+               4, "arch: `aarch64` named twice");
   check_error ("e-dup-baseurl",
                "[image]\nname = x\npackages = a\n[repo b]\nbaseurl = u\n"
                "baseurl = v\n",
