@@ -1091,14 +1091,10 @@ mk_build_apply_arch (struct mk_recipe *r, const struct mk_build_opts *o,
         }
       if (r->arches == NULL)
         return mk_make_error_code (err, MK_EXIT_USAGE, 0, "--arch: empty");
-      free (r->arch);
-      r->arch = xstrdup (r->arches[0]);
+      mk_recipe_set_arch (r, r->arches[0]);
     }
   if (o->arch)
-    {
-      free (r->arch);
-      r->arch = xstrdup (o->arch);
-    }
+    mk_recipe_set_arch (r, o->arch);
   return 0;
 }
 
@@ -1245,10 +1241,7 @@ mk_build_resolve (const char *recipe, const struct mk_build_opts *o,
     return resolve_one (r, o, err);
   for (size_t k = 0; k < n; k++)
     {
-      free (r->arch);
-      r->arch = xstrdup (r->arches[k]);
-      mk_strv_free (r->installed);
-      r->installed = NULL;
+      mk_recipe_set_arch (r, r->arches[k]);
       if (!o->json)
         printf ("%s# %s\n", k ? "\n" : "", r->arch);
       if (resolve_one (r, o, err) < 0)

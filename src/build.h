@@ -35,9 +35,9 @@ struct mk_build_opts
  * out/x.aarch64.tar (mkbase check-repro compares these). */
 char *mk_build_arch_output (const char *output, const char *arch);
 
-/* The recipe's arch list after --arch (o->arch_list): NULL for one
- * architecture, else a copy of the list.  --arch names are checked here
- * (MK_EXIT_USAGE). */
+/* Apply --arch to a loaded recipe: o->arch_list replaces r->arches (its
+ * names checked here, MK_EXIT_USAGE) and o->arch, one platform of a
+ * multi-arch build, sets r->arch. */
 int mk_build_apply_arch (struct mk_recipe *r, const struct mk_build_opts *o,
                          mk_error_t *err);
 

@@ -493,28 +493,20 @@ mk_lock_create (const char *recipe, const struct mk_build_opts *o,
 {
   cleanup_recipe struct mk_recipe *r = NULL;
   cleanup_free char *path = NULL;
-  struct mk_pkglist *lists[MK_MAX_ARCHES] = { 0 };
-  size_t n = 1, total = 0;
+  cleanup_free struct mk_pkglist **lists = NULL;
+  size_t n, total = 0;
   int ret = -1;
 
   if (mk_recipe_load (recipe, &r, err) < 0
       || mk_build_apply_arch (r, o, err) < 0)
     return -1;
-  if (mk_strv_len (r->arches) > 1)
-    n = mk_strv_len (r->arches);
-  if (n > MK_MAX_ARCHES)
-    return mk_make_error_code (err, MK_EXIT_RECIPE, 0, "%s: more than %d "
-                               "architectures", r->path, MK_MAX_ARCHES);
+  n = mk_strv_len (r->arches) > 1 ? mk_strv_len (r->arches) : 1;
+  lists = xcalloc (n, sizeof *lists);
   for (size_t k = 0; k < n; k++)
     {
       cleanup_repos struct mk_repos *repos = NULL;
       if (n > 1)
-        {
-          free (r->arch);
-          r->arch = xstrdup (r->arches[k]);
-          mk_strv_free (r->installed);
-          r->installed = NULL;
-        }
+        mk_recipe_set_arch (r, r->arches[k]);
       if (mk_build_pin_base (r, ro, false, err) < 0
           || mk_repos_open (r, ro, &repos, err) < 0
           || mk_solve (r, repos, &lists[k], err) < 0)

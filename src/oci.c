@@ -44,8 +44,6 @@ const char *
 mk_oci_goarch (const char *rpm_arch)
 {
   const struct mk_arch *a = mk_arch_find (rpm_arch);
-  if (a == NULL && strcmp (rpm_arch, "armv7l") == 0)
-    a = mk_arch_find ("armv7hl");
   return a ? a->goarch : rpm_arch;
 }
 
@@ -254,6 +252,19 @@ blob_free (struct blob *b)
   free (b->sha256);
 }
 
+/* "architecture":GOARCH,"os":"linux"[,"variant":V]: the config's fields
+ * and an index entry's platform, the same way. */
+static void
+json_platform (FILE *f, const char *rpm_arch)
+{
+  const struct mk_arch *a = mk_arch_find (rpm_arch);
+  fputs ("\"architecture\":", f);
+  mk_json_string (f, mk_oci_goarch (rpm_arch));
+  fputs (",\"os\":\"linux\"", f);
+  if (a && a->variant)
+    fprintf (f, ",\"variant\":\"%s\"", a->variant);
+}
+
 /* Labels sorted by key, so the config does not depend on recipe order. */
 static void
 json_labels (FILE *f, char *const *labels)
@@ -298,11 +309,9 @@ make_config (const struct mk_oci_image *img, const struct layers *l,
     abort ();
   gmtime_r (&t, &tm);
   strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fprintf (f, "{\"created\":\"%s\",\"architecture\":", created);
-  mk_json_string (f, mk_oci_goarch (img->arch));
-  if (mk_arch_find (img->arch) && mk_arch_find (img->arch)->variant)
-    fprintf (f, ",\"variant\":\"%s\"", mk_arch_find (img->arch)->variant);
-  fputs (",\"os\":\"linux\",\"config\":{\"Env\":", f);
+  fprintf (f, "{\"created\":\"%s\",", created);
+  json_platform (f, img->arch);
+  fputs (",\"config\":{\"Env\":", f);
   mk_json_strv (f, img->env ? img->env : default_env, ",");
   /* As docker: an image with an entrypoint and no cmd runs it alone. */
   if (img->entrypoint)
@@ -362,18 +371,22 @@ make_manifest (const struct blob *config, const struct layers *l,
   blob_finish (b, f);
 }
 
+/* index.json: the one image, `latest`: a manifest, or for several
+ * platforms the image index of their manifests (`podman pull
+ * oci-archive:X` and skopeo then pick the platform asked for, --arch). */
 static void
-make_index (const struct blob *manifest, struct blob *b)
+make_index (const char *media_type, const struct blob *target,
+            struct blob *b)
 {
   FILE *f = open_memstream (&b->json, &b->len);
   if (f == NULL)
     abort ();
   fprintf (f,
            "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":"
-           "[{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"sha256:%s\","
+           "[{\"mediaType\":\"%s\",\"digest\":\"sha256:%s\","
            "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
            "name\":\"latest\"}}]}",
-           manifest->sha256, manifest->len);
+           media_type, target->sha256, target->len);
   blob_finish (b, f);
 }
 
@@ -678,6 +691,25 @@ write_docker (const char *path, const struct docs *d, const struct layers *l,
   return r;
 }
 
+/* The layout's members as STEM.oci/ and STEM.oci.tar, as asked. */
+static int
+write_layouts (const struct members *m, const char *stem, unsigned formats,
+               int64_t mtime, mk_error_t *err)
+{
+  int r = 0;
+  if (formats & MK_OCI_LAYOUT)
+    {
+      cleanup_free char *path = xasprintf ("%s.oci", stem);
+      r = write_layout (path, m->v, m->n, err);
+    }
+  if (r == 0 && (formats & MK_OCI_ARCHIVE))
+    {
+      cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
+      r = write_archive (path, m->v, m->n, mtime, err);
+    }
+  return r;
+}
+
 int
 mk_oci_write (const struct mk_oci_image *img,
               const struct mk_oci_layer *layers, size_t n_layers,
@@ -690,19 +722,10 @@ mk_oci_write (const struct mk_oci_image *img,
 
   make_config (img, &l, &d.config);
   make_manifest (&d.config, &l, &d.manifest);
-  make_index (&d.manifest, &d.index);
+  make_index (MT_MANIFEST, &d.manifest, &d.index);
   make_docker_manifest (img, &d.config, &l, &d.docker);
   layout_members (&d, &l, &m);
-  if (formats & MK_OCI_LAYOUT)
-    {
-      cleanup_free char *path = xasprintf ("%s.oci", stem);
-      r = write_layout (path, m.v, m.n, err);
-    }
-  if (r == 0 && (formats & MK_OCI_ARCHIVE))
-    {
-      cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
-      r = write_archive (path, m.v, m.n, img->created, err);
-    }
+  r = write_layouts (&m, stem, formats, img->created, err);
   if (r == 0 && (formats & MK_OCI_DOCKER))
     {
       cleanup_free char *path = xasprintf ("%s.docker.tar", stem);
@@ -727,36 +750,13 @@ make_platform_index (const struct mk_oci_platform *p, const struct docs *d,
          "\"manifests\":[", f);
   for (size_t i = 0; i < n; i++)
     {
-      const struct mk_arch *a = mk_arch_find (p[i].img.arch);
       fprintf (f, "%s{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":"
-                  "\"sha256:%s\",\"size\":%zu,\"platform\":{"
-                  "\"architecture\":", i ? "," : "", d[i].manifest.sha256,
-               d[i].manifest.len);
-      mk_json_string (f, mk_oci_goarch (p[i].img.arch));
-      fputs (",\"os\":\"linux\"", f);
-      if (a && a->variant)
-        fprintf (f, ",\"variant\":\"%s\"", a->variant);
+                  "\"sha256:%s\",\"size\":%zu,\"platform\":{",
+               i ? "," : "", d[i].manifest.sha256, d[i].manifest.len);
+      json_platform (f, p[i].img.arch);
       fputs ("}}", f);
     }
   fputs ("]}", f);
-  blob_finish (b, f);
-}
-
-/* index.json names the platform index as `latest`, as it names the one
- * manifest of a single-platform layout: `podman pull oci-archive:X` and
- * skopeo then pick the platform asked for (--arch). */
-static void
-make_top_index (const struct blob *platforms, struct blob *b)
-{
-  FILE *f = open_memstream (&b->json, &b->len);
-  if (f == NULL)
-    abort ();
-  fprintf (f,
-           "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":"
-           "[{\"mediaType\":\"" MT_INDEX "\",\"digest\":\"sha256:%s\","
-           "\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
-           "name\":\"latest\"}}]}",
-           platforms->sha256, platforms->len);
   blob_finish (b, f);
 }
 
@@ -780,21 +780,12 @@ mk_oci_write_index (const struct mk_oci_platform *p, size_t n,
         mtime = p[i].img.created;
     }
   make_platform_index (p, d, n, &platforms);
-  make_top_index (&platforms, &top);
+  make_index (MT_INDEX, &platforms, &top);
   members_add (&m, (struct member){
                       .name = xasprintf ("blobs/sha256/%s", platforms.sha256),
                       .blob = &platforms });
   layout_finish (&top, &m);
-  if (formats & MK_OCI_LAYOUT)
-    {
-      cleanup_free char *path = xasprintf ("%s.oci", stem);
-      r = write_layout (path, m.v, m.n, err);
-    }
-  if (r == 0 && (formats & MK_OCI_ARCHIVE))
-    {
-      cleanup_free char *path = xasprintf ("%s.oci.tar", stem);
-      r = write_archive (path, m.v, m.n, mtime, err);
-    }
+  r = write_layouts (&m, stem, formats, mtime, err);
   members_free (&m);
   for (size_t i = 0; i < n; i++)
     docs_free (&d[i]);

@@ -699,6 +699,15 @@ recipe_validate (struct mk_recipe *r, mk_error_t *err)
 }
 
 
+void
+mk_recipe_set_arch (struct mk_recipe *r, const char *arch)
+{
+  free (r->arch);
+  r->arch = xstrdup (arch);
+  mk_strv_free (r->installed);
+  r->installed = NULL;
+}
+
 char *
 mk_recipe_expand (const struct mk_recipe *r, const char *s)
 {

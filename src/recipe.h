@@ -111,9 +111,6 @@ struct mk_recipe
                             base image's packages (set by build.c) */
 };
 
-/* The most architectures one recipe builds. */
-#define MK_MAX_ARCHES 8
-
 /* The most layers an image may be spread over (`layers = N`). */
 #define MK_MAX_LAYERS 32
 
@@ -134,6 +131,10 @@ cleanup_recipep (struct mk_recipe **r)
 int mk_profile_load (const char *name, const char *recipe_dir,
                      struct mk_profile **out, mk_error_t *err);
 void mk_profile_free (struct mk_profile *p);
+
+/* Make r the recipe of one architecture of its list: r->arch, and no
+ * base packages pinned yet (those are the base's for that arch). */
+void mk_recipe_set_arch (struct mk_recipe *r, const char *arch);
 
 /* Expand $basearch, $arch and $releasever in s. */
 char *mk_recipe_expand (const struct mk_recipe *r, const char *s);

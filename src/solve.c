@@ -566,13 +566,7 @@ command_hint (Pool *pool, const char *word)
       queue_free (&pkgs);
       if (names)
         {
-          cleanup_free char *list = xstrdup (names[0]);
-          for (size_t i = 1; names[i]; i++)
-            {
-              char *l = xasprintf ("%s, %s", list, names[i]);
-              free (list);
-              list = l;
-            }
+          cleanup_free char *list = mk_strv_join (names, ", ");
           return xasprintf ("; %s is in %s (name the package, or the path)",
                             path, list);
         }
