@@ -491,35 +491,9 @@ char *
 mk_extract_cache_dir (const char *cache_root)
 {
   const char *env = getenv ("MKBASE_UNPACK_CACHE");
-  cleanup_free char *root = cache_root ? xstrdup (cache_root)
-                                       : mk_cache_root ();
-  cleanup_free char *dir = NULL;
-  mk_error_t err = NULL;
-  struct stat st;
-
-  if ((env && strcmp (env, "0") == 0) || root == NULL)
+  if (env && strcmp (env, "0") == 0)
     return NULL;
-  /* Per user: a cache root several users share (MKBASE_CACHE=/shared)
-   * must not make one user's build trust another's files. */
-  dir = geteuid () == 0 ? xasprintf ("%s/unpacked", root)
-                        : xasprintf ("%s/unpacked.%u", root,
-                                     (unsigned) geteuid ());
-  if (mk_mkdir_p (dir, 0700, &err) < 0)
-    {
-      mk_warn ("no unpacked cache: %s", err->msg);
-      mk_error_release (&err);
-      return NULL;
-    }
-  /* Ours alone, or it could hand us altered files that are never
-   * checked again. */
-  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)
-      || st.st_uid != geteuid () || (st.st_mode & 022))
-    {
-      mk_warn ("not using the unpacked cache `%s`: not a directory of ours "
-               "that only we can write", dir);
-      return NULL;
-    }
-  return steal_pointer (&dir);
+  return mk_cache_private_dir (cache_root, "unpacked");
 }
 
 void

@@ -119,6 +119,9 @@ bool mk_str_has_prefix (const char *s, const char *prefix);
 /* out/x.tar.gz -> out/x: the image's name without its tar suffix, which
  * every file written next to it shares (x.packages, x.record.json, ...). */
 char *mk_output_stem (const char *output);
+/* path with its directory made absolute and free of symlinks (the file
+ * itself need not exist); path itself when the directory does not. */
+char *mk_output_abspath (const char *path);
 
 /* 1234567 -> "1.2 MB" (decimal units, as in the build summary). */
 const char *mk_human_size (uint64_t n, char buf[32]);
@@ -224,6 +227,11 @@ int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
  * $MKBASE_CACHE, else /var/cache/mkbase as root, else $XDG_CACHE_HOME/mkbase
  * or ~/.cache/mkbase; NULL when none can be found.  Caller frees. */
 char *mk_cache_root (void);
+/* <cache_root>/<name> (cache_root NULL: mk_cache_root ()), made 0700 when
+ * missing; <name>.<uid> for users other than root.  NULL, with a warning,
+ * when it cannot be made or is not a directory of ours that only we can
+ * write (its files are trusted without another check).  Caller frees. */
+char *mk_cache_private_dir (const char *cache_root, const char *name);
 
 /* Interrupt handling: SIGINT/SIGTERM/SIGHUP set a flag that long loops poll
  * so temporary files and staging trees are removed before exiting. */
