@@ -163,15 +163,16 @@ packages_path (const char *output)
   return xasprintf ("%s.packages", stem);
 }
 
+/* $SOURCE_DATE_EPOCH, else the newest build time of the packages. */
 static int
-source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
+sde_of (int64_t max_buildtime, int64_t *sde, mk_error_t *err)
 {
   const char *env = getenv ("SOURCE_DATE_EPOCH");
   char *end;
   long long v;
   if (env == NULL || *env == '\0')
     {
-      *sde = b->max_buildtime;
+      *sde = max_buildtime;
       return 0;
     }
   errno = 0;
@@ -182,6 +183,13 @@ source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
                                "seconds", env);
   *sde = v;
   return 0;
+}
+
+/* From the headers read while unpacking: the one that counts. */
+static int
+source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
+{
+  return sde_of (b->max_buildtime, sde, err);
 }
 
 static int
@@ -283,7 +291,7 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
 
   if (mk_extractor_wait (x, i, &sha256, &where, err) < 0)
     return -1;
-  if (where.from_cache)
+  if (where.hit)
     b->n_cached++;
   b->sha256[i] = xstrdup (sha256);
   if (mk_rpm_open_header (p->path, package_keys (b, p), &rpm, err) < 0)
@@ -890,19 +898,133 @@ run_scriptlets (struct build *b, mk_error_t *err)
                             &b->scripts_report, err);
 }
 
-/* Starts the package database; a sqlite one is made in the background
- * and put in the tree when the tar reaches it (fill_pkgdb). */
+/* A test hook (MKBASE_TEST_*) makes a build fail or differ on purpose:
+ * it must do the work, not find an earlier result. */
+static bool
+test_hooks_set (void)
+{
+  extern char **environ;
+  for (char **e = environ; *e; e++)
+    if (mk_str_has_prefix (*e, "MKBASE_TEST_"))
+      return true;
+  return false;
+}
+
+/* <cache>/rpmdb/KEY for this program, this package set and sde, or NULL
+ * (no cache, or a package the repository gives no checksum for).  The
+ * database depends on nothing else: librpm reads only the package
+ * headers, and each file is checked against its checksum when unpacked. */
+static char *
+pkgdb_cache_file (struct build *b, int64_t sde)
+{
+  const char *env = getenv ("MKBASE_UNPACK_CACHE");
+  cleanup_free char *dir = NULL;
+  cleanup_free char *key = NULL;
+  struct mk_reuse_key *k;
+  mk_error_t err = NULL;
+  char num[32];
+
+  if ((env && strcmp (env, "0") == 0) || test_hooks_set ())
+    return NULL;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].checksum == NULL)
+      return NULL;
+  dir = mk_cache_private_dir (b->opts->cache, "rpmdb");
+  if (dir == NULL)
+    return NULL;
+  k = mk_reuse_key_new ();
+  if (mk_reuse_key_add_file (k, "program", "/proc/self/exe", &err) < 0)
+    {
+      mk_error_release (&err);
+      mk_reuse_key_free (k);
+      return NULL;
+    }
+  snprintf (num, sizeof num, "%" PRId64, sde);
+  mk_reuse_key_add (k, "sde", num);
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
+                                        p->checksum_type, p->checksum);
+      mk_reuse_key_add (k, "package", v);
+    }
+  key = mk_reuse_key_finish (k);
+  return xasprintf ("%s/%s.sqlite", dir, key);
+}
+
+/* rpmdb = sqlite: librpm's child starts as soon as the package files are
+ * here, with the metadata's build times for sde (checked against the
+ * headers' in start_pkgdb), and works while they are unpacked.  It
+ * sorts by name, version-release and arch, from the metadata, which the
+ * unpack checks against each header. */
+static int
+spawn_pkgdb (struct build *b, int64_t sde, mk_error_t *err)
+{
+  size_t n = b->pkgs->n;
+  cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (n + 1, sizeof *pk);
+  cleanup_strv char **heads = xcalloc (n + 1, sizeof *heads);
+  cleanup_free char *cached = pkgdb_cache_file (b, sde);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      const char *colon = strchr (p->evr, ':');
+      heads[i] = xasprintf ("%s\t%s", p->name, colon ? colon + 1 : p->evr);
+      pk[i] = (struct mk_pkgdb_pkg){ .path = p->path, .head = heads[i],
+                                     .tail = p->arch };
+    }
+  int r = mk_pkgdb_spawn (pk, n, sde, b->opts->staging_parent, cached,
+                          &b->pkgdb, err);
+  if (r > 0)
+    mk_debug ("rpm database from the cache: %s", cached);
+  return r < 0 ? -1 : 0;
+}
+
+static int
+early_pkgdb (struct build *b, mk_error_t *err)
+{
+  int64_t newest = 0, sde;
+
+  if (b->recipe->rpmdb != MK_RPMDB_SQLITE)
+    return 0;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].buildtime > newest)
+      newest = b->pkgs->pkgs[i].buildtime;
+  if (sde_of (newest, &sde, err) < 0)
+    return -1;
+  return spawn_pkgdb (b, sde, err);
+}
+
+/* Put the package database in the tree: a sqlite one (started by
+ * early_pkgdb; again if the headers' build times give another sde) is
+ * filled in when the tar reaches it (fill_pkgdb). */
 static int
 start_pkgdb (struct build *b, mk_error_t *err)
 {
-  cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (b->pkgs->n + 1,
-                                                  sizeof *pk);
+  cleanup_free struct mk_pkgdb_pkg *pk = NULL;
+
+  if (b->recipe->rpmdb == MK_RPMDB_SQLITE)
+    {
+      if (b->pkgdb && mk_pkgdb_sde (b->pkgdb) != b->sde)
+        {
+          mk_debug ("rpm database started again: the headers' build times "
+                    "give SOURCE_DATE_EPOCH %" PRId64 ", the metadata's %"
+                    PRId64, b->sde, mk_pkgdb_sde (b->pkgdb));
+          mk_pkgdb_job_free (b->pkgdb);
+          b->pkgdb = NULL;
+        }
+      if (b->pkgdb == NULL && spawn_pkgdb (b, b->sde, err) < 0)
+        return -1;
+      return mk_pkgdb_place (b->pkgdb, b->unpacker, err);
+    }
+  if (b->recipe->rpmdb != MK_RPMDB_MANIFEST)
+    return 0;
+  pk = xcalloc (b->pkgs->n + 1, sizeof *pk);
   for (size_t i = 0; i < b->pkgs->n; i++)
     pk[i] = (struct mk_pkgdb_pkg){ .path = b->pkgs->pkgs[i].path,
                                    .head = b->meta[i].manifest_head,
                                    .tail = b->meta[i].manifest_tail };
-  return mk_pkgdb_start (b->unpacker, b->recipe->rpmdb, pk, b->pkgs->n,
-                         b->sde, b->opts->staging_parent, &b->pkgdb, err);
+  return mk_pkgdb_write_manifest (b->unpacker, pk, b->pkgs->n, b->sde, err);
 }
 
 static int
@@ -1034,15 +1156,13 @@ static bool
 reuse_allowed (const struct build *b)
 {
   const char *env = getenv ("MKBASE_REUSE");
-  extern char **environ;
 
   if ((env && strcmp (env, "0") == 0) || b->depth > 0 || b->recipe->base
       || b->opts->multi || b->opts->json || b->opts->packages
       || (b->formats & MK_OCI_LAYOUT))
     return false;
-  for (char **e = environ; *e; e++)
-    if (mk_str_has_prefix (*e, "MKBASE_TEST_"))
-      return false;
+  if (test_hooks_set ())
+    return false;
   for (size_t i = 0; i < b->pkgs->n; i++)
     if (b->pkgs->pkgs[i].checksum == NULL)
       return false;
@@ -1161,7 +1281,7 @@ run_pipeline (struct build *b, mk_error_t *err)
     return 0;
   b->t_phase[PH_RESOLVE] = mk_now () - t;
   t = mk_now ();
-  if (fetch_packages (b, err) < 0)
+  if (fetch_packages (b, err) < 0 || early_pkgdb (b, err) < 0)
     return -1;
   b->t_phase[PH_FETCH] = mk_now () - t;
   mk_info ("resolved %zu packages; unpacking", b->pkgs->n);

@@ -34,7 +34,7 @@ struct async
   size_t len[ASYNC_SLOTS];
   size_t head, tail, fill;
   bool done;
-  int tee_fd;     /* each slot is written here before it is hashed */
+  int tee_fd;     /* the caller writes each full slot here */
   int tee_errno;  /* the first write error; later slots are not written */
 };
 
@@ -77,7 +77,7 @@ mk_digest_new (const char *algo)
   return d;
 }
 
-/* Only the thread touches tee_errno until async_stop has joined it. */
+/* Only the caller's thread writes and touches tee_errno. */
 static void
 tee_write (struct async *a, const char *p, size_t len)
 {
@@ -110,8 +110,6 @@ async_main (void *arg)
         break;
       k = a->tail % ASYNC_SLOTS;
       pthread_mutex_unlock (&a->mu);
-      if (a->tee_fd >= 0 && a->tee_errno == 0)
-        tee_write (a, a->slot[k], a->len[k]);
       if (EVP_DigestUpdate (d->ctx, a->slot[k], a->len[k]) != 1)
         abort ();
       pthread_mutex_lock (&a->mu);
@@ -147,14 +145,23 @@ mk_digest_new_tee (const char *algo, int fd)
   return d;
 }
 
-/* Hand the slot being filled to the thread, then wait for a free one. */
+/* Hand the slot being filled to the thread, write it while the thread
+ * hashes it (both only read it; it is not reused until the thread is done
+ * with it), then wait for a free one.  Writing here rather than in the
+ * hash thread lets the two run on two cores: a tar is formatted, written
+ * and hashed in about the time hashing alone takes. */
 static void
 async_publish (struct async *a)
 {
+  size_t k = a->head % ASYNC_SLOTS;
   pthread_mutex_lock (&a->mu);
-  a->len[a->head % ASYNC_SLOTS] = a->fill;
+  a->len[k] = a->fill;
   a->head++;
   pthread_cond_broadcast (&a->cv);
+  pthread_mutex_unlock (&a->mu);
+  if (a->tee_fd >= 0 && a->tee_errno == 0)
+    tee_write (a, a->slot[k], a->len[k]);
+  pthread_mutex_lock (&a->mu);
   while (a->head - a->tail >= ASYNC_SLOTS)
     pthread_cond_wait (&a->cv, &a->mu);
   pthread_mutex_unlock (&a->mu);

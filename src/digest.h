@@ -15,9 +15,10 @@ struct mk_digest *mk_digest_new (const char *algo);
  * (mk_digest_add copies the bytes): pack.c hashes the tar while it reads
  * files and libarchive formats.  At most 4 MiB are in flight. */
 struct mk_digest *mk_digest_new_async (const char *algo);
-/* The same, and each 1 MiB the thread hashes it first writes to fd, in
- * order: one thread both writes and hashes the tar, and the caller never
- * blocks on a write.  mk_digest_end_tee says how the writes went. */
+/* The same, and each full 1 MiB is also written to fd, in order, by the
+ * caller while the thread hashes it: the tar's bytes are written and
+ * hashed on two cores from one buffer.  mk_digest_end_tee says how the
+ * writes went. */
 struct mk_digest *mk_digest_new_tee (const char *algo, int fd);
 void mk_digest_add (struct mk_digest *d, const void *buf, size_t len);
 /* Async only: up to *room bytes may be put at the pointer returned (the

@@ -40,7 +40,8 @@ struct result
 {
   uint32_t job;
   int32_t exit_code; /* 0: extracted */
-  int32_t cached;    /* the unpacked cache has it: nothing was extracted */
+  int32_t cached;    /* 1: the unpacked cache had it, nothing was
+                      * extracted; 2: extracted and moved into it */
   char sha256[72];
   char msg[3072];
 };
@@ -190,38 +191,84 @@ copy_file_at (int from_dir, const char *from, int to_dir, const char *to)
   return 0;
 }
 
-/* Keep what a job extracted in the unpacked cache: hardlinks of the
- * scratch files (copies across filesystems) in a private directory that
- * is renamed to the key only when complete, so a reader never sees half
- * an entry.  Best effort: a full disk or a race with another build only
- * means no cache entry. */
-static void
+/* Move the scratch files job.K (K in written) into dfd as K, or back
+ * (to_cache false); stops at the first that will not go and says how far
+ * it got. */
+static size_t
+move_files (struct mk_extractor *x, int dfd, size_t job,
+            const size_t *written, size_t n, bool to_cache)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      char sname[64], cname[32];
+      snprintf (sname, sizeof sname, "%zu.%zu", job, written[i]);
+      snprintf (cname, sizeof cname, "%zu", written[i]);
+      if (to_cache ? renameat (x->scratchfd, sname, dfd, cname) < 0
+                   : renameat (dfd, cname, x->scratchfd, sname) < 0)
+        return i;
+    }
+  return n;
+}
+
+/* Copies of the scratch files, for a cache on another filesystem. */
+static bool
+copy_files (struct mk_extractor *x, int dfd, size_t job,
+            const size_t *written, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      char from[64], to[32];
+      snprintf (from, sizeof from, "%zu.%zu", job, written[i]);
+      snprintf (to, sizeof to, "%zu", written[i]);
+      if (copy_file_at (x->scratchfd, from, dfd, to) < 0)
+        return false;
+    }
+  return true;
+}
+
+/* Keep what a job extracted in the unpacked cache, in a private
+ * directory that is renamed to the key only when complete, so a reader
+ * never sees half an entry.  The scratch files are moved there (the
+ * build then reads them from the entry, and there is nothing left to
+ * remove at the end), or copied across filesystems.  Returns true when
+ * the contents are now in the entry only; on any failure they are in
+ * scratch as before.  Best effort: a full disk or a race with another
+ * build only means no cache entry. */
+static bool
 store_in_cache (struct mk_extractor *x, const char *key, size_t job,
                 const size_t *written, size_t n)
 {
   char tmp[160];
   int tfd;
-  bool ok = true;
+  size_t moved = 0;
+  bool ok;
 
   snprintf (tmp, sizeof tmp, ".tmp-%s-%d", key, (int) getpid ());
   if (mkdirat (x->cachefd, tmp, 0700) < 0)
-    return;
+    return false;
   tfd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_RDONLY | O_DIRECTORY
                                                          | O_NOFOLLOW
                                                          | O_CLOEXEC));
-  for (size_t i = 0; ok && tfd >= 0 && i < n; i++)
+  if (tfd >= 0)
+    moved = move_files (x, tfd, job, written, n, true);
+  ok = tfd >= 0 && (moved == n || (moved == 0 && errno == EXDEV
+                                   && copy_files (x, tfd, job, written, n)));
+  if (ok && renameat (x->cachefd, tmp, x->cachefd, key) == 0)
     {
-      char from[64], to[32];
-      snprintf (from, sizeof from, "%zu.%zu", job, written[i]);
-      snprintf (to, sizeof to, "%zu", written[i]);
-      if (linkat (x->scratchfd, from, tfd, to, 0) < 0
-          && (errno != EXDEV || copy_file_at (x->scratchfd, from, tfd, to) < 0))
-        ok = false;
+      close (tfd);
+      return moved == n;
+    }
+  if (tfd >= 0 && moved
+      && move_files (x, tfd, job, written, moved, false) != moved)
+    {
+      /* Cannot happen short of the cache being meddled with; the job's
+       * contents would be missing, and the unpacker says so. */
+      mk_warn ("unpacked cache: cannot move `%s` back", tmp);
     }
   if (tfd >= 0)
     close (tfd);
-  if (tfd < 0 || !ok || renameat (x->cachefd, tmp, x->cachefd, key) < 0)
-    mk_at_rmtree (x->cachefd, tmp);
+  mk_at_rmtree (x->cachefd, tmp);
+  return false;
 }
 
 /* A usable entry: the cache directory holds only what we put there, and
@@ -243,7 +290,8 @@ valid_key (const char *key)
   return n == 64 && key[n] == '\0';
 }
 
-/* Returns 1 when the unpacked cache already has the package. */
+/* Returns 1 when the unpacked cache already has the package, 2 when it
+ * has it now (the contents are there, not in scratch). */
 static int
 extract_one (struct mk_extractor *x, size_t job, char **sha256,
              mk_error_t *err)
@@ -265,8 +313,8 @@ extract_one (struct mk_extractor *x, size_t job, char **sha256,
     return mk_error_wrap (err, "%s", j->nevra);
   if (write_payload_large (x, rpm, job, &written, &n_written, err) < 0)
     return -1;
-  if (cacheable)
-    store_in_cache (x, j->cache_key, job, written, n_written);
+  if (cacheable && store_in_cache (x, j->cache_key, job, written, n_written))
+    return 2;
   return 0;
 }
 
@@ -299,7 +347,7 @@ worker (struct mk_extractor *x, int jobfd, int resfd)
       else
         {
           snprintf (r.sha256, sizeof r.sha256, "%s", sha);
-          r.cached = e == 1;
+          r.cached = e;
         }
       /* A failed job does not stop the worker: the unpacker reports the
        * first failure in install order, and with the costliest first
@@ -482,7 +530,8 @@ mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
       if (x->keyfd < 0)
         return mk_make_error (err, errno, "unpacked cache: open `%s/%s`",
                               x->cache_dir, x->jobs[i].cache_key);
-      *where = (struct mk_extracted){ .dirfd = x->keyfd, .from_cache = true };
+      *where = (struct mk_extracted){ .dirfd = x->keyfd, .from_cache = true,
+                                      .hit = x->res[i].cached == 1 };
     }
   return 0;
 }

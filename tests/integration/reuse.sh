@@ -72,3 +72,77 @@ printf '[image]\nname = sql\npackages = bash\nprofile = none\n[repo bw]\nbaseurl
 ok $? "a relative --staging-dir builds (with a sqlite rpmdb)"
 tar -tf "$T/rel/o.tar" | grep -q '^./var/lib/rpm/rpmdb.sqlite$'
 ok $? "and the image has its rpmdb"
+
+# The sqlite rpmdb is kept in the cache by package set, sde and program:
+# a second build of the same set takes it from there, with the same bytes
+# as one that makes it again (MKBASE_UNPACK_CACHE=0 bypasses both caches).
+MKBASE_REUSE=0 "$MKBASE" -q --cache "$T/c4" "$T/sql.conf" -o "$T/out/db1.tar" >/dev/null 2>&1
+ok $? "a build with a sqlite rpmdb"
+ls "$T"/c4/rpmdb/*.sqlite >/dev/null 2>&1
+ok $? "puts the database in the cache"
+MKBASE_REUSE=0 "$MKBASE" -v --cache "$T/c4" "$T/sql.conf" -o "$T/out/db2.tar" >/dev/null 2>"$T/db2.err"
+grep -q "rpm database from the cache" "$T/db2.err"
+ok $? "the next build of the same set takes it from there"
+MKBASE_REUSE=0 MKBASE_UNPACK_CACHE=0 "$MKBASE" -q --cache "$T/c4" "$T/sql.conf" -o "$T/out/db3.tar" >/dev/null 2>&1
+cmp -s "$T/out/db1.tar" "$T/out/db2.tar" && cmp -s "$T/out/db1.tar" "$T/out/db3.tar"
+ok $? "with the same bytes as a build that makes it again"
+SOURCE_DATE_EPOCH=1700000000 MKBASE_REUSE=0 "$MKBASE" -v --cache "$T/c4" "$T/sql.conf" -o "$T/out/db4.tar" >/dev/null 2>"$T/db4.err"
+! grep -q "rpm database from the cache" "$T/db4.err" && ! cmp -s "$T/out/db1.tar" "$T/out/db4.tar"
+ok $? "another SOURCE_DATE_EPOCH is another database"
+
+# The rpmdb starts before the headers are read, with the metadata's build
+# times for sde.  A repository whose metadata says other build times (here
+# all 1) must still give the image the headers' times: the same bytes.
+mkdir -p "$T/lie/Packages"
+for f in "$BOOKWORM"/Packages/*.rpm; do ln -s "$f" "$T/lie/Packages/"; done
+cp -r "$BOOKWORM/repodata" "$T/lie/"
+python3 - "$T/lie/repodata" <<'PY'
+import gzip, hashlib, os, re, sys
+d = sys.argv[1]
+repomd = open(os.path.join(d, "repomd.xml")).read()
+href = re.search(r'<data type="primary">.*?<location href="repodata/([^"]+)"', repomd, re.S).group(1)
+old = os.path.join(d, href)
+raw = gzip.open(old).read()
+new_raw = re.sub(rb'build="\d+"', b'build="1"', raw)
+assert new_raw != raw
+gz = gzip.compress(new_raw, mtime=0)
+os.remove(old)
+name = hashlib.sha256(gz).hexdigest() + "-primary.xml.gz"
+open(os.path.join(d, name), "wb").write(gz)
+def fix(m):
+    blk = m.group(0)
+    blk = re.sub(r'(<checksum type="sha256">)[0-9a-f]+', r'\g<1>' + hashlib.sha256(gz).hexdigest(), blk)
+    blk = re.sub(r'(<open-checksum type="sha256">)[0-9a-f]+', r'\g<1>' + hashlib.sha256(new_raw).hexdigest(), blk)
+    blk = re.sub(r'<size>\d+', '<size>%d' % len(gz), blk)
+    blk = re.sub(r'<open-size>\d+', '<open-size>%d' % len(new_raw), blk)
+    return blk.replace(href, name)
+repomd = re.sub(r'<data type="primary">.*?</data>', fix, repomd, flags=re.S)
+open(os.path.join(d, "repomd.xml"), "w").write(repomd)
+PY
+ok $? "a copy of the repository whose metadata says every build time is 1"
+sed "s|^baseurl = .*|baseurl = $T/lie|" "$T/sql.conf" >"$T/lie.conf"
+MKBASE_REUSE=0 "$MKBASE" -v --cache "$T/c5" "$T/lie.conf" -o "$T/out/lie.tar" >/dev/null 2>"$T/lie.err"
+ok $? "builds: $(grep mkbase: "$T/lie.err" | head -c 200)"
+grep -q "rpm database started again" "$T/lie.err"
+ok $? "and starts the rpm database again with the headers' times"
+cmp -s "$T/out/db1.tar" "$T/out/lie.tar"
+ok $? "with the bytes of the build from the true metadata"
+
+# A cache on another filesystem than the scratch space: contents are
+# copied into it, not moved, and the build reads them from scratch.
+other=""
+for d in /var/tmp /dev/shm /tmp "$TOP/out"; do
+  [ -d "$d" ] && [ -w "$d" ] && [ "$(stat -c %d "$d")" != "$(stat -c %d "$T")" ] && { other=$d; break; }
+done
+if [ -n "$other" ]; then
+  xc=$(mktemp -d "$other/mkbase-test-xfs.XXXXXX")
+  MKBASE_REUSE=0 "$MKBASE" -q --cache "$xc" "$T/r.conf" -o "$T/out/xfs1.tar" >/dev/null 2>&1 &&
+    MKBASE_REUSE=0 "$MKBASE" -q --cache "$xc" "$T/r.conf" -o "$T/out/xfs2.tar" >/dev/null 2>&1
+  ok $? "cold and warm builds with the cache on another filesystem ($other)"
+  cmp -s "$T/out/xfs1.tar" "$T/out/serial.tar" && cmp -s "$T/out/xfs2.tar" "$T/out/serial.tar"
+  ok $? "write the same bytes"
+  rm -rf "$xc"
+else
+  skip "no writable directory on another filesystem than $T"
+  skip "no writable directory on another filesystem than $T"
+fi
