@@ -86,6 +86,7 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
     raise (SIGKILL);
   for (size_t i = 0; i < n; i++)
     paths[i] = (char *) pkgs[i].path;
+  mk_sqlite_unshared ();
   if (mk_rpm_db_create (paths, n, dir, MK_PKGDB_SQLITE_DIR, sde, why,
                         sizeof why) == 0
       && mk_sqlite_normalize (db, &err) == 0)
