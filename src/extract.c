@@ -18,6 +18,7 @@
 #include "extract.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -230,11 +231,11 @@ copy_files (struct mk_extractor *x, int dfd, size_t job,
  * directory that is renamed to the key only when complete, so a reader
  * never sees half an entry.  The scratch files are moved there (the
  * build then reads them from the entry, and there is nothing left to
- * remove at the end), or copied across filesystems.  Returns true when
- * the contents are now in the entry only; on any failure they are in
- * scratch as before.  Best effort: a full disk or a race with another
- * build only means no cache entry. */
-static bool
+ * remove at the end), or copied across filesystems.  Returns 1 when the
+ * contents are now in the entry only, 0 when they were copied there, -1
+ * when there is no entry (they are in scratch as before).  Best effort: a
+ * full disk or a race with another build only means no cache entry. */
+static int
 store_in_cache (struct mk_extractor *x, const char *key, size_t job,
                 const size_t *written, size_t n)
 {
@@ -245,7 +246,7 @@ store_in_cache (struct mk_extractor *x, const char *key, size_t job,
 
   snprintf (tmp, sizeof tmp, ".tmp-%s-%d", key, (int) getpid ());
   if (mkdirat (x->cachefd, tmp, 0700) < 0)
-    return false;
+    return -1;
   tfd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_RDONLY | O_DIRECTORY
                                                          | O_NOFOLLOW
                                                          | O_CLOEXEC));
@@ -256,7 +257,7 @@ store_in_cache (struct mk_extractor *x, const char *key, size_t job,
   if (ok && renameat (x->cachefd, tmp, x->cachefd, key) == 0)
     {
       close (tfd);
-      return moved == n;
+      return moved == n && n > 0;
     }
   if (tfd >= 0 && moved
       && move_files (x, tfd, job, written, moved, false) != moved)
@@ -268,7 +269,7 @@ store_in_cache (struct mk_extractor *x, const char *key, size_t job,
   if (tfd >= 0)
     close (tfd);
   mk_at_rmtree (x->cachefd, tmp);
-  return false;
+  return -1;
 }
 
 /* A usable entry: the cache directory holds only what we put there, and
@@ -290,6 +291,69 @@ valid_key (const char *key)
   return n == 64 && key[n] == '\0';
 }
 
+/* The package file's identity as a line, for the entry's `.source`. */
+static bool
+source_line (const char *path, char *buf, size_t len)
+{
+  struct mk_file_id id;
+  if (!mk_file_id_of (path, true, &id))
+    return false;
+  snprintf (buf, len, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+                      " %" PRId64 "\n",
+            id.dev, id.ino, id.size, id.mtime_ns, id.ctime_ns);
+  return true;
+}
+
+/* Only what is new is checked: an entry records the identity of the
+ * package file it was last checked against (`.source`; entry files are
+ * otherwise named by number).  The same file, unchanged since, has the
+ * sha256 it had, which was the entry's key, and is not hashed again. */
+static bool
+known_source (struct mk_extractor *x, const struct mk_extract_job *j)
+{
+  char now[160], was[160];
+  cleanup_free char *name = NULL;
+  cleanup_close int fd = -1;
+  ssize_t n;
+
+  if (x->cachefd < 0 || !valid_key (j->cache_key) || j->checksum == NULL
+      || strcmp (j->checksum_type, "sha256") != 0
+      || strcmp (j->checksum, j->cache_key) != 0
+      || !source_line (j->path, now, sizeof now))
+    return false;
+  name = xasprintf ("%s/.source", j->cache_key);
+  fd = TEMP_FAILURE_RETRY (openat (x->cachefd, name,
+                                   O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd < 0)
+    return false;
+  n = TEMP_FAILURE_RETRY (read (fd, was, sizeof was - 1));
+  if (n <= 0)
+    return false;
+  was[n] = '\0';
+  return strcmp (now, was) == 0;
+}
+
+/* Record the identity of the file just checked (best effort). */
+static void
+note_source (struct mk_extractor *x, const struct mk_extract_job *j)
+{
+  char line[160];
+  cleanup_free char *tmp = xasprintf ("%s/.source.%d", j->cache_key,
+                                      (int) getpid ());
+  cleanup_free char *name = xasprintf ("%s/.source", j->cache_key);
+  int fd;
+
+  if (!source_line (j->path, line, sizeof line))
+    return;
+  fd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_WRONLY | O_CREAT
+                                   | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd < 0)
+    return;
+  if (write (fd, line, strlen (line)) != (ssize_t) strlen (line)
+      || close (fd) < 0 || renameat (x->cachefd, tmp, x->cachefd, name) < 0)
+    unlinkat (x->cachefd, tmp, 0);
+}
+
 /* Returns 1 when the unpacked cache already has the package, 2 when it
  * has it now (the contents are there, not in scratch). */
 static int
@@ -301,21 +365,33 @@ extract_one (struct mk_extractor *x, size_t job, char **sha256,
   cleanup_free size_t *written = NULL;
   size_t n_written = 0;
   bool cacheable;
+  int stored;
 
+  if (known_source (x, j) && in_cache (x, j->cache_key))
+    {
+      *sha256 = xstrdup (j->cache_key);
+      return 1;
+    }
   if (mk_extract_check_file (j, sha256, err) < 0)
     return -1;
   /* The key is the repository's checksum, which the file just matched. */
   cacheable = x->cachefd >= 0 && valid_key (j->cache_key)
               && strcmp (*sha256, j->cache_key) == 0;
   if (cacheable && in_cache (x, j->cache_key))
-    return 1;
+    {
+      note_source (x, j);
+      return 1;
+    }
   if (mk_rpm_open (j->path, j->keys, &rpm, err) < 0)
     return mk_error_wrap (err, "%s", j->nevra);
   if (write_payload_large (x, rpm, job, &written, &n_written, err) < 0)
     return -1;
-  if (cacheable && store_in_cache (x, j->cache_key, job, written, n_written))
-    return 2;
-  return 0;
+  stored = cacheable ? store_in_cache (x, j->cache_key, job, written,
+                                       n_written)
+                     : -1;
+  if (stored >= 0)
+    note_source (x, j);
+  return stored > 0 ? 2 : 0;
 }
 
 static void __attribute__ ((noreturn))

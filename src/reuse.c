@@ -85,28 +85,8 @@ mk_reuse_key_finish (struct mk_reuse_key *k)
   return hex;
 }
 
-struct identity
-{
-  uint64_t dev, ino, size;
-  int64_t mtime_ns, ctime_ns;
-};
-
-static bool
-identity_of (const char *path, struct identity *id)
-{
-  struct stat st;
-  if (lstat (path, &st) < 0 || !S_ISREG (st.st_mode))
-    return false;
-  *id = (struct identity){
-    .dev = (uint64_t) st.st_dev, .ino = (uint64_t) st.st_ino,
-    .size = (uint64_t) st.st_size,
-    .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-    .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
-  return true;
-}
-
 static char *
-entry_line (const char *sha256, const struct identity *id, const char *path)
+entry_line (const char *sha256, const struct mk_file_id *id, const char *path)
 {
   return xasprintf ("%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
                     " %" PRId64 " %s\n", sha256, id->dev, id->ino, id->size,
@@ -133,10 +113,10 @@ is_hex64 (const char *s)
 /* One recorded output: still what it was?  *rehashed says its identity
  * changed (and the bytes did not). */
 static bool
-check_output (char *line, char **sha256, char **path, struct identity *now,
+check_output (char *line, char **sha256, char **path, struct mk_file_id *now,
               bool *rehashed)
 {
-  struct identity was;
+  struct mk_file_id was;
   int used = 0;
   cleanup_free char *hex = NULL;
 
@@ -150,7 +130,7 @@ check_output (char *line, char **sha256, char **path, struct identity *now,
     return false;
   *sha256 = line;
   *path = line + 65 + used;
-  if (!identity_of (*path, now) || now->size != was.size)
+  if (!mk_file_id_of (*path, false, now) || now->size != was.size)
     return false;
   if (memcmp (now, &was, sizeof was) == 0)
     return true;
@@ -188,7 +168,7 @@ mk_reuse_find (const char *dir, const char *key, char **sha256)
        line = strtok_r (NULL, "\n", &save))
     {
       char *hex, *file, *more;
-      struct identity now;
+      struct mk_file_id now;
       if (!check_output (line, &hex, &file, &now, &rehashed))
         return false;
       if (image == NULL)
@@ -218,9 +198,9 @@ mk_reuse_store (const char *dir, const char *key, const char *sha256,
     {
       cleanup_free char *hex = NULL;
       cleanup_free char *abs = realpath (outputs[i], NULL);
-      struct identity id;
+      struct mk_file_id id;
       char *line;
-      if (abs == NULL || !identity_of (abs, &id))
+      if (abs == NULL || !mk_file_id_of (abs, false, &id))
         return mk_make_error (err, errno ? errno : EINVAL,
                               "reuse: `%s`", outputs[i]);
       if (i > 0 && mk_digest_path (abs, "sha256", &hex, err) < 0)

@@ -872,3 +872,18 @@ mk_wait_readable (int fd, mk_error_t *err)
     }
   return 0;
 }
+
+bool
+mk_file_id_of (const char *path, bool follow, struct mk_file_id *id)
+{
+  struct stat st;
+  if ((follow ? stat (path, &st) : lstat (path, &st)) < 0
+      || !S_ISREG (st.st_mode))
+    return false;
+  *id = (struct mk_file_id){
+    .dev = (uint64_t) st.st_dev, .ino = (uint64_t) st.st_ino,
+    .size = (uint64_t) st.st_size,
+    .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+    .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
+  return true;
+}

@@ -220,6 +220,17 @@ void mk_atomic_abort (int fd, const char *tmp);
 int mk_write_file_atomic (const char *path, const char *data, size_t len,
                           mk_error_t *err);
 
+/* A regular file's identity: what changes whenever its bytes may have
+ * (a write moves mtime and ctime, and ctime cannot be set back), so a
+ * digest recorded with it holds while it is unchanged (reuse.c, the
+ * package files of the unpacked cache).  follow: stat, else lstat. */
+struct mk_file_id
+{
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+};
+bool mk_file_id_of (const char *path, bool follow, struct mk_file_id *id);
+
 /* mkdir -p: every missing component is created with `mode`. */
 int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
 

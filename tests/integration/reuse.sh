@@ -146,3 +146,35 @@ else
   skip "no writable directory on another filesystem than $T"
   skip "no writable directory on another filesystem than $T"
 fi
+
+# Only what is new is checked: a package file the unpacked cache has
+# already checked, unchanged since (same inode, size, mtime, ctime), is
+# not hashed again; one changed in place, even with its size and mtime
+# put back, is, and the build says it does not match the metadata.
+mkdir -p "$T/src/Packages"
+for f in "$BOOKWORM"/Packages/*.rpm; do ln -s "$f" "$T/src/Packages/"; done
+bashrpm=$(cd "$BOOKWORM/Packages" && ls bash-[0-9]*.rpm)
+rm "$T/src/Packages/$bashrpm" && cp "$BOOKWORM/Packages/$bashrpm" "$T/src/Packages/"
+cp -r "$BOOKWORM/repodata" "$T/src/"
+sed "s|^baseurl = .*|baseurl = $T/src|" "$T/sql.conf" >"$T/src.conf"
+MKBASE_REUSE=0 strace -f -qq -e trace=openat -o "$T/s1.trace" "$MKBASE" -q --cache "$T/c6" "$T/src.conf" -o "$T/out/s1.tar" >/dev/null 2>&1 &&
+  MKBASE_REUSE=0 strace -f -qq -e trace=openat -o "$T/s2.trace" "$MKBASE" -q --cache "$T/c6" "$T/src.conf" -o "$T/out/s2.tar" >/dev/null 2>&1
+ok $? "cold and warm builds from a repository with a package file of its own"
+cmp -s "$T/out/s1.tar" "$T/out/s2.tar"
+ok $? "give the same bytes"
+# The hash opens the file O_RDONLY|O_CLOEXEC; librpm's opens are O_RDONLY.
+hashed() { grep -F "Packages/$bashrpm\", O_RDONLY|O_CLOEXEC)" "$1" | grep -vc ENOENT; }
+is "$(hashed "$T/s1.trace") $(hashed "$T/s2.trace")" "1 0" \
+  "the cold build hashed the package file, the warm one did not"
+python3 - "$T/src/Packages/$bashrpm" <<'PY'
+import os, sys
+p = sys.argv[1]; st = os.stat(p)
+with open(p, "r+b") as f:
+    f.seek(st.st_size - 4096); c = f.read(1); f.seek(st.st_size - 4096)
+    f.write(bytes([c[0] ^ 1]))
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
+MKBASE_REUSE=0 "$MKBASE" -q --cache "$T/c6" "$T/src.conf" -o "$T/out/s3.tar" >/dev/null 2>"$T/s3.err"
+is "$?" 1 "a package file changed in place (size and mtime put back) fails the build"
+grep -q "checksum mismatch with the repository metadata" "$T/s3.err"
+ok $? "saying it does not match: $(head -c 160 "$T/s3.err")"
