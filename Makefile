@@ -43,12 +43,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
         -Wstrict-prototypes -Wmissing-declarations -Wswitch-default \
         -Wno-unused-parameter -Wpointer-arith -Wundef -Wvla
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is dlopen'ed by fetch.c on first use (see there), by its soname.
+LINK_PKGS := $(filter-out libcurl,$(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
+CURL_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' \
              -DMK_BIN_TO_LIBEXEC='"$(BIN_TO_LIBEXEC)"' -DMK_LIBEXEC_TO_BIN='"$(LIBEXEC_TO_BIN)"' \
              -DMK_LIBEXEC_TO_DATA='"$(LIBEXEC_TO_DATA)"' \
-             -DMK_VERSION='"$(VERSION)"' $(CFLAGS)
+             -DMK_VERSION='"$(VERSION)"' -DMK_CURL_SONAME='"$(or $(CURL_SONAME),libcurl.so.4)"' $(CFLAGS)
 ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 

@@ -34,6 +34,7 @@
 #include "pkgdb.h"
 #include "script.h"
 #include "layers.h"
+#include "reuse.h"
 
 /* What the SBOM needs from each package's header, kept from the unpack
  * pass so no package is opened twice. */
@@ -67,6 +68,8 @@ struct build
   struct pkg_meta *meta; /* header fields the SBOM needs, by index */
   unsigned formats;    /* MK_OCI_* besides the tar (docs/reproducible.md) */
   struct mk_extract_job *jobs; /* for the unpacking workers */
+  struct mk_extractor *extractor; /* kept to the end: the tar may read
+                                     contents from its scratch files */
   char *unpack_cache;  /* <cache>/unpacked, or NULL */
   size_t n_cached;     /* packages taken from it */
   char *scripts_report; /* <stem>.scripts, when scriptlets ran */
@@ -81,6 +84,8 @@ struct build
   size_t n_layers;
   struct mk_oci_image img;  /* its OCI config, for a multi-arch index */
   char *index_stem;    /* multi-arch: where the index goes (out/x) */
+  char *reuse_dir;     /* <cache>/images (reuse.h), or NULL */
+  char *reuse_key;     /* this build's inputs */
 };
 
 #define MAX_BASE_DEPTH 8
@@ -158,15 +163,16 @@ packages_path (const char *output)
   return xasprintf ("%s.packages", stem);
 }
 
+/* $SOURCE_DATE_EPOCH, else the newest build time of the packages. */
 static int
-source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
+sde_of (int64_t max_buildtime, int64_t *sde, mk_error_t *err)
 {
   const char *env = getenv ("SOURCE_DATE_EPOCH");
   char *end;
   long long v;
   if (env == NULL || *env == '\0')
     {
-      *sde = b->max_buildtime;
+      *sde = max_buildtime;
       return 0;
     }
   errno = 0;
@@ -177,6 +183,13 @@ source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
                                "seconds", env);
   *sde = v;
   return 0;
+}
+
+/* From the headers read while unpacking: the one that counts. */
+static int
+source_date_epoch (struct build *b, int64_t *sde, mk_error_t *err)
+{
+  return sde_of (b->max_buildtime, sde, err);
 }
 
 static int
@@ -253,6 +266,18 @@ unpack_serial (struct build *b, size_t i, mk_error_t *err)
   return mk_unpacker_add (b->unpacker, rpm, err);
 }
 
+/* Contents stay where the workers put them (the scratch directory, the
+ * unpacked cache) and the tar reads them there, unless something needs
+ * them in the staging tree: scriptlets run in it (and write to it, so
+ * they get copies), --keep-staging shows it. */
+static enum mk_content_mode
+content_mode (const struct build *b)
+{
+  if (b->recipe->scriptlets)
+    return MK_CONTENT_COPY;
+  return b->opts->keep_staging ? MK_CONTENT_MOVE : MK_CONTENT_SOURCE;
+}
+
 /* One package whose payload a worker checked and extracted: only its
  * header is read here, and the contents are moved into place. */
 static int
@@ -266,7 +291,7 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
 
   if (mk_extractor_wait (x, i, &sha256, &where, err) < 0)
     return -1;
-  if (where.from_cache)
+  if (where.hit)
     b->n_cached++;
   b->sha256[i] = xstrdup (sha256);
   if (mk_rpm_open_header (p->path, package_keys (b, p), &rpm, err) < 0)
@@ -274,7 +299,7 @@ unpack_extracted (struct build *b, struct mk_extractor *x, size_t i,
   if (take_header (b, i, rpm, err) < 0)
     return -1;
   return mk_unpacker_add_extracted (b->unpacker, rpm, &where,
-                                    b->recipe->scriptlets, err);
+                                    content_mode (b), err);
 }
 
 static int
@@ -302,32 +327,29 @@ static int
 unpack_all (struct build *b, mk_error_t *err)
 {
   struct mk_extractor *x = NULL;
-  int r = -1;
 
   b->unpacker = mk_unpacker_new (b->tree, b->rootfd);
   b->sha256 = xcalloc (b->pkgs->n, sizeof (char *));
   b->meta = xcalloc (b->pkgs->n, sizeof *b->meta);
   if (start_extractor (b, &x, err) < 0)
     return -1;
+  b->extractor = x;
   for (size_t i = 0; i < b->pkgs->n; i++)
     {
       if (mk_check_interrupt (err) < 0)
-        goto done;
+        return -1;
       mk_debug ("unpack [%zu/%zu] %s", i + 1, b->pkgs->n,
                 b->pkgs->pkgs[i].nevra);
       mk_progress ("unpack", i, b->pkgs->n);
       if ((x ? unpack_extracted (b, x, i, err) : unpack_serial (b, i, err))
           < 0)
-        goto done;
+        return -1;
     }
   mk_progress_done ("unpack", b->pkgs->n);
   if (b->n_cached)
     mk_info ("%zu of %zu packages from the unpacked cache", b->n_cached,
              b->pkgs->n);
-  r = mk_unpacker_finish (b->unpacker, err);
-done:
-  mk_extractor_free (x);
-  return r;
+  return mk_unpacker_finish (b->unpacker, err);
 }
 
 static int
@@ -382,6 +404,7 @@ build_cleanup (struct build *b)
       free (b->base);
     }
   mk_pkgdb_job_free (b->pkgdb);
+  mk_extractor_free (b->extractor);
   if (b->rootfd >= 0)
     close (b->rootfd);
   if (b->staging && !b->opts->keep_staging)
@@ -389,6 +412,8 @@ build_cleanup (struct build *b)
   else if (b->staging)
     mk_info ("staging tree kept at %s", b->staging);
   free (b->staging);
+  free (b->reuse_dir);
+  free (b->reuse_key);
   free (b->output);
   free (b->index_stem);
   for (size_t i = 0; b->sha256 && i < b->pkgs->n; i++)
@@ -873,19 +898,133 @@ run_scriptlets (struct build *b, mk_error_t *err)
                             &b->scripts_report, err);
 }
 
-/* Starts the package database; a sqlite one is made in the background
- * and put in the tree when the tar reaches it (fill_pkgdb). */
+/* A test hook (MKBASE_TEST_*) makes a build fail or differ on purpose:
+ * it must do the work, not find an earlier result. */
+static bool
+test_hooks_set (void)
+{
+  extern char **environ;
+  for (char **e = environ; *e; e++)
+    if (mk_str_has_prefix (*e, "MKBASE_TEST_"))
+      return true;
+  return false;
+}
+
+/* <cache>/rpmdb/KEY for this program, this package set and sde, or NULL
+ * (no cache, or a package the repository gives no checksum for).  The
+ * database depends on nothing else: librpm reads only the package
+ * headers, and each file is checked against its checksum when unpacked. */
+static char *
+pkgdb_cache_file (struct build *b, int64_t sde)
+{
+  const char *env = getenv ("MKBASE_UNPACK_CACHE");
+  cleanup_free char *dir = NULL;
+  cleanup_free char *key = NULL;
+  struct mk_reuse_key *k;
+  mk_error_t err = NULL;
+  char num[32];
+
+  if ((env && strcmp (env, "0") == 0) || test_hooks_set ())
+    return NULL;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].checksum == NULL)
+      return NULL;
+  dir = mk_cache_private_dir (b->opts->cache, "rpmdb");
+  if (dir == NULL)
+    return NULL;
+  k = mk_reuse_key_new ();
+  if (mk_reuse_key_add_file (k, "program", "/proc/self/exe", &err) < 0)
+    {
+      mk_error_release (&err);
+      mk_reuse_key_free (k);
+      return NULL;
+    }
+  snprintf (num, sizeof num, "%" PRId64, sde);
+  mk_reuse_key_add (k, "sde", num);
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
+                                        p->checksum_type, p->checksum);
+      mk_reuse_key_add (k, "package", v);
+    }
+  key = mk_reuse_key_finish (k);
+  return xasprintf ("%s/%s.sqlite", dir, key);
+}
+
+/* rpmdb = sqlite: librpm's child starts as soon as the package files are
+ * here, with the metadata's build times for sde (checked against the
+ * headers' in start_pkgdb), and works while they are unpacked.  It
+ * sorts by name, version-release and arch, from the metadata, which the
+ * unpack checks against each header. */
+static int
+spawn_pkgdb (struct build *b, int64_t sde, mk_error_t *err)
+{
+  size_t n = b->pkgs->n;
+  cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (n + 1, sizeof *pk);
+  cleanup_strv char **heads = xcalloc (n + 1, sizeof *heads);
+  cleanup_free char *cached = pkgdb_cache_file (b, sde);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      const char *colon = strchr (p->evr, ':');
+      heads[i] = xasprintf ("%s\t%s", p->name, colon ? colon + 1 : p->evr);
+      pk[i] = (struct mk_pkgdb_pkg){ .path = p->path, .head = heads[i],
+                                     .tail = p->arch };
+    }
+  int r = mk_pkgdb_spawn (pk, n, sde, b->opts->staging_parent, cached,
+                          &b->pkgdb, err);
+  if (r > 0)
+    mk_debug ("rpm database from the cache: %s", cached);
+  return r < 0 ? -1 : 0;
+}
+
+static int
+early_pkgdb (struct build *b, mk_error_t *err)
+{
+  int64_t newest = 0, sde;
+
+  if (b->recipe->rpmdb != MK_RPMDB_SQLITE)
+    return 0;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].buildtime > newest)
+      newest = b->pkgs->pkgs[i].buildtime;
+  if (sde_of (newest, &sde, err) < 0)
+    return -1;
+  return spawn_pkgdb (b, sde, err);
+}
+
+/* Put the package database in the tree: a sqlite one (started by
+ * early_pkgdb; again if the headers' build times give another sde) is
+ * filled in when the tar reaches it (fill_pkgdb). */
 static int
 start_pkgdb (struct build *b, mk_error_t *err)
 {
-  cleanup_free struct mk_pkgdb_pkg *pk = xcalloc (b->pkgs->n + 1,
-                                                  sizeof *pk);
+  cleanup_free struct mk_pkgdb_pkg *pk = NULL;
+
+  if (b->recipe->rpmdb == MK_RPMDB_SQLITE)
+    {
+      if (b->pkgdb && mk_pkgdb_sde (b->pkgdb) != b->sde)
+        {
+          mk_debug ("rpm database started again: the headers' build times "
+                    "give SOURCE_DATE_EPOCH %" PRId64 ", the metadata's %"
+                    PRId64, b->sde, mk_pkgdb_sde (b->pkgdb));
+          mk_pkgdb_job_free (b->pkgdb);
+          b->pkgdb = NULL;
+        }
+      if (b->pkgdb == NULL && spawn_pkgdb (b, b->sde, err) < 0)
+        return -1;
+      return mk_pkgdb_place (b->pkgdb, b->unpacker, err);
+    }
+  if (b->recipe->rpmdb != MK_RPMDB_MANIFEST)
+    return 0;
+  pk = xcalloc (b->pkgs->n + 1, sizeof *pk);
   for (size_t i = 0; i < b->pkgs->n; i++)
     pk[i] = (struct mk_pkgdb_pkg){ .path = b->pkgs->pkgs[i].path,
                                    .head = b->meta[i].manifest_head,
                                    .tail = b->meta[i].manifest_tail };
-  return mk_pkgdb_start (b->unpacker, b->recipe->rpmdb, pk, b->pkgs->n,
-                         b->sde, b->opts->staging_parent, &b->pkgdb, err);
+  return mk_pkgdb_write_manifest (b->unpacker, pk, b->pkgs->n, b->sde, err);
 }
 
 static int
@@ -1008,22 +1147,141 @@ build_base (struct build *b, mk_error_t *err)
   return 0;
 }
 
+/* Whole-image reuse (reuse.h) is for a plain build of one image whose
+ * outputs are all regular files: not a base or a platform of a multi-arch
+ * build (their callers need the tree), not the OCI layout (a directory),
+ * not --json (its document carries the build's statistics), not under
+ * --check-repro's builds or the test hooks. */
+static bool
+reuse_allowed (const struct build *b)
+{
+  const char *env = getenv ("MKBASE_REUSE");
+
+  if ((env && strcmp (env, "0") == 0) || b->depth > 0 || b->recipe->base
+      || b->opts->multi || b->opts->json || b->opts->packages
+      || (b->formats & MK_OCI_LAYOUT))
+    return false;
+  if (test_hooks_set ())
+    return false;
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].checksum == NULL)
+      return false;
+  return true;
+}
+
+/* Everything a build's bytes depend on: this program, the recipe and
+ * profile files, the package files (by the repository's checksum; the
+ * unpack checks each file against it), the output path and formats, the
+ * architecture and SOURCE_DATE_EPOCH. */
+static int
+reuse_key (struct build *b, mk_error_t *err)
+{
+  const struct mk_recipe *rc = b->recipe;
+  struct mk_reuse_key *k = mk_reuse_key_new ();
+  cleanup_free char *out = mk_output_abspath (b->output);
+  char num[64];
+
+  if (mk_reuse_key_add_file (k, "program", "/proc/self/exe", err) < 0
+      || mk_reuse_key_add_file (k, "recipe", rc->path, err) < 0
+      || mk_reuse_key_add_file (k, "profile", rc->profile
+                                ? rc->profile->path : NULL, err) < 0)
+    {
+      mk_reuse_key_free (k);
+      return -1;
+    }
+  mk_reuse_key_add (k, "output", out);
+  mk_reuse_key_add (k, "arch", rc->arch ? rc->arch : mk_host_arch ());
+  snprintf (num, sizeof num, "%u %d", b->formats, b->opts->no_record);
+  mk_reuse_key_add (k, "formats", num);
+  mk_reuse_key_add (k, "sde", getenv ("SOURCE_DATE_EPOCH"));
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
+                                        p->checksum_type, p->checksum);
+      mk_reuse_key_add (k, "package", v);
+    }
+  b->reuse_key = mk_reuse_key_finish (k);
+  return 0;
+}
+
+/* A rebuild of exactly the inputs of an earlier build: print its line
+ * and stop.  *done says so. */
+static int
+try_reuse (struct build *b, bool *done, mk_error_t *err)
+{
+  cleanup_free char *sha256 = NULL;
+
+  *done = false;
+  if (!reuse_allowed (b)
+      || (b->reuse_dir = mk_cache_private_dir (b->opts->cache, "images"))
+             == NULL
+      || reuse_key (b, err) < 0)
+    return *err ? -1 : 0;
+  if (!mk_reuse_find (b->reuse_dir, b->reuse_key, &sha256))
+    return 0;
+  mk_info ("%s: reused, its inputs are the ones it was built from "
+           "(MKBASE_REUSE=0 builds it again)", b->output);
+  printf ("%s  %s\n", sha256, b->output);
+  fflush (stdout);
+  *done = true;
+  return 0;
+}
+
+/* Remember this build's outputs for try_reuse; a failure only costs the
+ * next build its shortcut. */
+static void
+store_reuse (struct build *b, const char *sha256)
+{
+  cleanup_free char *stem = NULL;
+  cleanup_strv char **outs = NULL;
+  static const char *const side[] = { ".packages", ".record.json",
+                                      ".spdx.json", ".scripts", ".oci.tar",
+                                      ".docker.tar" };
+  mk_error_t err = NULL;
+
+  if (b->reuse_key == NULL)
+    return;
+  stem = mk_output_stem (b->output);
+  mk_strv_push (&outs, xstrdup (b->output));
+  for (size_t i = 0; i < ARRAY_SIZE (side); i++)
+    {
+      char *p = xasprintf ("%s%s", stem, side[i]);
+      bool ours = (i != 1 || !b->opts->no_record)
+                  && (i != 3 || b->scripts_report)
+                  && (i != 4 || (b->formats & MK_OCI_ARCHIVE))
+                  && (i != 5 || (b->formats & MK_OCI_DOCKER));
+      if (ours)
+        mk_strv_push (&outs, p);
+      else
+        free (p);
+    }
+  if (mk_reuse_store (b->reuse_dir, b->reuse_key, sha256, outs, &err) < 0)
+    {
+      mk_warn ("%s", err->msg);
+      mk_error_release (&err);
+    }
+}
+
 static int
 run_pipeline (struct build *b, mk_error_t *err)
 {
   struct mk_pack_result res = { 0 };
   int64_t sde = 0;
   double t = mk_now ();
+  bool reused = false;
   int r = -1;
 
   if (build_base (b, err) < 0)
     return -1;
   t = mk_now ();
-  if (choose_packages (b, err) < 0)
+  if (choose_packages (b, err) < 0 || try_reuse (b, &reused, err) < 0)
     return -1;
+  if (reused)
+    return 0;
   b->t_phase[PH_RESOLVE] = mk_now () - t;
   t = mk_now ();
-  if (fetch_packages (b, err) < 0)
+  if (fetch_packages (b, err) < 0 || early_pkgdb (b, err) < 0)
     return -1;
   b->t_phase[PH_FETCH] = mk_now () - t;
   mk_info ("resolved %zu packages; unpacking", b->pkgs->n);
@@ -1048,6 +1306,7 @@ run_pipeline (struct build *b, mk_error_t *err)
       || write_side_outputs (b, &res, sde, err) < 0)
     goto done;
   b->t_phase[PH_PACK] = mk_now () - t;
+  store_reuse (b, res.sha256);
   print_summary (b, &res);
   r = 0;
 done:

@@ -503,7 +503,7 @@ read_image_file (struct check *c, const char *path, char **buf,
 
   if (x == NULL || !S_ISREG (x->mode))
     return 0;
-  fd = mk_at_open (c->rootfd, x->path, O_RDONLY | O_NOFOLLOW, 0);
+  fd = mk_tree_open_content (c->t, c->rootfd, x);
   if (fd < 0)
     return mk_make_error (err, errno, "check: open `%s` in the image",
                           x->path);
@@ -738,7 +738,8 @@ scan_file (struct check *c, struct mk_entry *e, mk_error_t *err)
   mk_error_t bad = NULL;
   int r;
 
-  fd = open_staged (c, e->path);
+  fd = e->src ? mk_tree_open_content (c->t, c->rootfd, e)
+              : open_staged (c, e->path);
   if (fd < 0)
     return mk_make_error (err, errno, "check: open `%s` in the staging tree",
                           e->path);

@@ -34,6 +34,8 @@ struct async
   size_t len[ASYNC_SLOTS];
   size_t head, tail, fill;
   bool done;
+  int tee_fd;     /* the caller writes each full slot here */
+  int tee_errno;  /* the first write error; later slots are not written */
 };
 
 struct mk_digest
@@ -75,6 +77,23 @@ mk_digest_new (const char *algo)
   return d;
 }
 
+/* Only the caller's thread writes and touches tee_errno. */
+static void
+tee_write (struct async *a, const char *p, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = TEMP_FAILURE_RETRY (write (a->tee_fd, p, len));
+      if (n <= 0)
+        {
+          a->tee_errno = n < 0 ? errno : EIO;
+          return;
+        }
+      p += n;
+      len -= (size_t) n;
+    }
+}
+
 static void *
 async_main (void *arg)
 {
@@ -104,12 +123,19 @@ async_main (void *arg)
 struct mk_digest *
 mk_digest_new_async (const char *algo)
 {
+  return mk_digest_new_tee (algo, -1);
+}
+
+struct mk_digest *
+mk_digest_new_tee (const char *algo, int fd)
+{
   struct mk_digest *d = mk_digest_new (algo);
   struct async *a;
 
   if (d == NULL)
     return NULL;
   a = d->async = xcalloc (1, sizeof *a);
+  a->tee_fd = fd;
   pthread_mutex_init (&a->mu, NULL);
   pthread_cond_init (&a->cv, NULL);
   for (size_t i = 0; i < ASYNC_SLOTS; i++)
@@ -119,14 +145,23 @@ mk_digest_new_async (const char *algo)
   return d;
 }
 
-/* Hand the slot being filled to the thread, then wait for a free one. */
+/* Hand the slot being filled to the thread, write it while the thread
+ * hashes it (both only read it; it is not reused until the thread is done
+ * with it), then wait for a free one.  Writing here rather than in the
+ * hash thread lets the two run on two cores: a tar is formatted, written
+ * and hashed in about the time hashing alone takes. */
 static void
 async_publish (struct async *a)
 {
+  size_t k = a->head % ASYNC_SLOTS;
   pthread_mutex_lock (&a->mu);
-  a->len[a->head % ASYNC_SLOTS] = a->fill;
+  a->len[k] = a->fill;
   a->head++;
   pthread_cond_broadcast (&a->cv);
+  pthread_mutex_unlock (&a->mu);
+  if (a->tee_fd >= 0 && a->tee_errno == 0)
+    tee_write (a, a->slot[k], a->len[k]);
+  pthread_mutex_lock (&a->mu);
   while (a->head - a->tail >= ASYNC_SLOTS)
     pthread_cond_wait (&a->cv, &a->mu);
   pthread_mutex_unlock (&a->mu);
@@ -134,9 +169,10 @@ async_publish (struct async *a)
 }
 
 /* Let the thread hash everything given so far, and end it. */
-static void
+static int
 async_stop (struct async *a)
 {
+  int e;
   if (a->fill)
     async_publish (a);
   pthread_mutex_lock (&a->mu);
@@ -144,11 +180,13 @@ async_stop (struct async *a)
   pthread_cond_broadcast (&a->cv);
   pthread_mutex_unlock (&a->mu);
   pthread_join (a->thread, NULL);
+  e = a->tee_errno;
   for (size_t i = 0; i < ASYNC_SLOTS; i++)
     free (a->slot[i]);
   pthread_mutex_destroy (&a->mu);
   pthread_cond_destroy (&a->cv);
   free (a);
+  return e;
 }
 
 void
@@ -173,6 +211,31 @@ mk_digest_add (struct mk_digest *d, const void *buf, size_t len)
       if (a->fill == ASYNC_SLOT)
         async_publish (a);
     }
+}
+
+void *
+mk_digest_room (struct mk_digest *d, size_t *room)
+{
+  struct async *a = d->async;
+  *room = ASYNC_SLOT - a->fill;
+  return a->slot[a->head % ASYNC_SLOTS] + a->fill;
+}
+
+void
+mk_digest_added (struct mk_digest *d, size_t n)
+{
+  struct async *a = d->async;
+  a->fill += n;
+  if (a->fill == ASYNC_SLOT)
+    async_publish (a);
+}
+
+int
+mk_digest_end_tee (struct mk_digest *d)
+{
+  int e = d->async ? async_stop (d->async) : 0;
+  d->async = NULL;
+  return e;
 }
 
 char *

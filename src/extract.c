@@ -18,6 +18,7 @@
 #include "extract.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,7 +41,8 @@ struct result
 {
   uint32_t job;
   int32_t exit_code; /* 0: extracted */
-  int32_t cached;    /* the unpacked cache has it: nothing was extracted */
+  int32_t cached;    /* 1: the unpacked cache had it, nothing was
+                      * extracted; 2: extracted and moved into it */
   char sha256[72];
   char msg[3072];
 };
@@ -190,38 +192,84 @@ copy_file_at (int from_dir, const char *from, int to_dir, const char *to)
   return 0;
 }
 
-/* Keep what a job extracted in the unpacked cache: hardlinks of the
- * scratch files (copies across filesystems) in a private directory that
- * is renamed to the key only when complete, so a reader never sees half
- * an entry.  Best effort: a full disk or a race with another build only
- * means no cache entry. */
-static void
+/* Move the scratch files job.K (K in written) into dfd as K, or back
+ * (to_cache false); stops at the first that will not go and says how far
+ * it got. */
+static size_t
+move_files (struct mk_extractor *x, int dfd, size_t job,
+            const size_t *written, size_t n, bool to_cache)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      char sname[64], cname[32];
+      snprintf (sname, sizeof sname, "%zu.%zu", job, written[i]);
+      snprintf (cname, sizeof cname, "%zu", written[i]);
+      if (to_cache ? renameat (x->scratchfd, sname, dfd, cname) < 0
+                   : renameat (dfd, cname, x->scratchfd, sname) < 0)
+        return i;
+    }
+  return n;
+}
+
+/* Copies of the scratch files, for a cache on another filesystem. */
+static bool
+copy_files (struct mk_extractor *x, int dfd, size_t job,
+            const size_t *written, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      char from[64], to[32];
+      snprintf (from, sizeof from, "%zu.%zu", job, written[i]);
+      snprintf (to, sizeof to, "%zu", written[i]);
+      if (copy_file_at (x->scratchfd, from, dfd, to) < 0)
+        return false;
+    }
+  return true;
+}
+
+/* Keep what a job extracted in the unpacked cache, in a private
+ * directory that is renamed to the key only when complete, so a reader
+ * never sees half an entry.  The scratch files are moved there (the
+ * build then reads them from the entry, and there is nothing left to
+ * remove at the end), or copied across filesystems.  Returns 1 when the
+ * contents are now in the entry only, 0 when they were copied there, -1
+ * when there is no entry (they are in scratch as before).  Best effort: a
+ * full disk or a race with another build only means no cache entry. */
+static int
 store_in_cache (struct mk_extractor *x, const char *key, size_t job,
                 const size_t *written, size_t n)
 {
   char tmp[160];
   int tfd;
-  bool ok = true;
+  size_t moved = 0;
+  bool ok;
 
   snprintf (tmp, sizeof tmp, ".tmp-%s-%d", key, (int) getpid ());
   if (mkdirat (x->cachefd, tmp, 0700) < 0)
-    return;
+    return -1;
   tfd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_RDONLY | O_DIRECTORY
                                                          | O_NOFOLLOW
                                                          | O_CLOEXEC));
-  for (size_t i = 0; ok && tfd >= 0 && i < n; i++)
+  if (tfd >= 0)
+    moved = move_files (x, tfd, job, written, n, true);
+  ok = tfd >= 0 && (moved == n || (moved == 0 && errno == EXDEV
+                                   && copy_files (x, tfd, job, written, n)));
+  if (ok && renameat (x->cachefd, tmp, x->cachefd, key) == 0)
     {
-      char from[64], to[32];
-      snprintf (from, sizeof from, "%zu.%zu", job, written[i]);
-      snprintf (to, sizeof to, "%zu", written[i]);
-      if (linkat (x->scratchfd, from, tfd, to, 0) < 0
-          && (errno != EXDEV || copy_file_at (x->scratchfd, from, tfd, to) < 0))
-        ok = false;
+      close (tfd);
+      return moved == n && n > 0;
+    }
+  if (tfd >= 0 && moved
+      && move_files (x, tfd, job, written, moved, false) != moved)
+    {
+      /* Cannot happen short of the cache being meddled with; the job's
+       * contents would be missing, and the unpacker says so. */
+      mk_warn ("unpacked cache: cannot move `%s` back", tmp);
     }
   if (tfd >= 0)
     close (tfd);
-  if (tfd < 0 || !ok || renameat (x->cachefd, tmp, x->cachefd, key) < 0)
-    mk_at_rmtree (x->cachefd, tmp);
+  mk_at_rmtree (x->cachefd, tmp);
+  return -1;
 }
 
 /* A usable entry: the cache directory holds only what we put there, and
@@ -243,7 +291,71 @@ valid_key (const char *key)
   return n == 64 && key[n] == '\0';
 }
 
-/* Returns 1 when the unpacked cache already has the package. */
+/* The package file's identity as a line, for the entry's `.source`. */
+static bool
+source_line (const char *path, char *buf, size_t len)
+{
+  struct mk_file_id id;
+  if (!mk_file_id_of (path, true, &id))
+    return false;
+  snprintf (buf, len, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+                      " %" PRId64 "\n",
+            id.dev, id.ino, id.size, id.mtime_ns, id.ctime_ns);
+  return true;
+}
+
+/* Only what is new is checked: an entry records the identity of the
+ * package file it was last checked against (`.source`; entry files are
+ * otherwise named by number).  The same file, unchanged since, has the
+ * sha256 it had, which was the entry's key, and is not hashed again. */
+static bool
+known_source (struct mk_extractor *x, const struct mk_extract_job *j)
+{
+  char now[160], was[160];
+  cleanup_free char *name = NULL;
+  cleanup_close int fd = -1;
+  ssize_t n;
+
+  if (x->cachefd < 0 || !valid_key (j->cache_key) || j->checksum == NULL
+      || strcmp (j->checksum_type, "sha256") != 0
+      || strcmp (j->checksum, j->cache_key) != 0
+      || !source_line (j->path, now, sizeof now))
+    return false;
+  name = xasprintf ("%s/.source", j->cache_key);
+  fd = TEMP_FAILURE_RETRY (openat (x->cachefd, name,
+                                   O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd < 0)
+    return false;
+  n = TEMP_FAILURE_RETRY (read (fd, was, sizeof was - 1));
+  if (n <= 0)
+    return false;
+  was[n] = '\0';
+  return strcmp (now, was) == 0;
+}
+
+/* Record the identity of the file just checked (best effort). */
+static void
+note_source (struct mk_extractor *x, const struct mk_extract_job *j)
+{
+  char line[160];
+  cleanup_free char *tmp = xasprintf ("%s/.source.%d", j->cache_key,
+                                      (int) getpid ());
+  cleanup_free char *name = xasprintf ("%s/.source", j->cache_key);
+  int fd;
+
+  if (!source_line (j->path, line, sizeof line))
+    return;
+  fd = TEMP_FAILURE_RETRY (openat (x->cachefd, tmp, O_WRONLY | O_CREAT
+                                   | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd < 0)
+    return;
+  if (write (fd, line, strlen (line)) != (ssize_t) strlen (line)
+      || close (fd) < 0 || renameat (x->cachefd, tmp, x->cachefd, name) < 0)
+    unlinkat (x->cachefd, tmp, 0);
+}
+
+/* Returns 1 when the unpacked cache already has the package, 2 when it
+ * has it now (the contents are there, not in scratch). */
 static int
 extract_one (struct mk_extractor *x, size_t job, char **sha256,
              mk_error_t *err)
@@ -253,21 +365,33 @@ extract_one (struct mk_extractor *x, size_t job, char **sha256,
   cleanup_free size_t *written = NULL;
   size_t n_written = 0;
   bool cacheable;
+  int stored;
 
+  if (known_source (x, j) && in_cache (x, j->cache_key))
+    {
+      *sha256 = xstrdup (j->cache_key);
+      return 1;
+    }
   if (mk_extract_check_file (j, sha256, err) < 0)
     return -1;
   /* The key is the repository's checksum, which the file just matched. */
   cacheable = x->cachefd >= 0 && valid_key (j->cache_key)
               && strcmp (*sha256, j->cache_key) == 0;
   if (cacheable && in_cache (x, j->cache_key))
-    return 1;
+    {
+      note_source (x, j);
+      return 1;
+    }
   if (mk_rpm_open (j->path, j->keys, &rpm, err) < 0)
     return mk_error_wrap (err, "%s", j->nevra);
   if (write_payload_large (x, rpm, job, &written, &n_written, err) < 0)
     return -1;
-  if (cacheable)
-    store_in_cache (x, j->cache_key, job, written, n_written);
-  return 0;
+  stored = cacheable ? store_in_cache (x, j->cache_key, job, written,
+                                       n_written)
+                     : -1;
+  if (stored >= 0)
+    note_source (x, j);
+  return stored > 0 ? 2 : 0;
 }
 
 static void __attribute__ ((noreturn))
@@ -299,7 +423,7 @@ worker (struct mk_extractor *x, int jobfd, int resfd)
       else
         {
           snprintf (r.sha256, sizeof r.sha256, "%s", sha);
-          r.cached = e == 1;
+          r.cached = e;
         }
       /* A failed job does not stop the worker: the unpacker reports the
        * first failure in install order, and with the costliest first
@@ -482,7 +606,8 @@ mk_extractor_wait (struct mk_extractor *x, size_t i, const char **sha256,
       if (x->keyfd < 0)
         return mk_make_error (err, errno, "unpacked cache: open `%s/%s`",
                               x->cache_dir, x->jobs[i].cache_key);
-      *where = (struct mk_extracted){ .dirfd = x->keyfd, .from_cache = true };
+      *where = (struct mk_extracted){ .dirfd = x->keyfd, .from_cache = true,
+                                      .hit = x->res[i].cached == 1 };
     }
   return 0;
 }
@@ -491,35 +616,9 @@ char *
 mk_extract_cache_dir (const char *cache_root)
 {
   const char *env = getenv ("MKBASE_UNPACK_CACHE");
-  cleanup_free char *root = cache_root ? xstrdup (cache_root)
-                                       : mk_cache_root ();
-  cleanup_free char *dir = NULL;
-  mk_error_t err = NULL;
-  struct stat st;
-
-  if ((env && strcmp (env, "0") == 0) || root == NULL)
+  if (env && strcmp (env, "0") == 0)
     return NULL;
-  /* Per user: a cache root several users share (MKBASE_CACHE=/shared)
-   * must not make one user's build trust another's files. */
-  dir = geteuid () == 0 ? xasprintf ("%s/unpacked", root)
-                        : xasprintf ("%s/unpacked.%u", root,
-                                     (unsigned) geteuid ());
-  if (mk_mkdir_p (dir, 0700, &err) < 0)
-    {
-      mk_warn ("no unpacked cache: %s", err->msg);
-      mk_error_release (&err);
-      return NULL;
-    }
-  /* Ours alone, or it could hand us altered files that are never
-   * checked again. */
-  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)
-      || st.st_uid != geteuid () || (st.st_mode & 022))
-    {
-      mk_warn ("not using the unpacked cache `%s`: not a directory of ours "
-               "that only we can write", dir);
-      return NULL;
-    }
-  return steal_pointer (&dir);
+  return mk_cache_private_dir (cache_root, "unpacked");
 }
 
 void

@@ -29,6 +29,7 @@ struct mk_extracted
   int dirfd;
   char prefix[32];
   bool from_cache;
+  bool hit;  /* and it was there before this build */
 };
 
 struct mk_extractor;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -572,6 +573,14 @@ main (int argc, char **argv)
    * with EPIPE instead.  Not in the lean front end, whose containers
    * would inherit it; programs mkbase-core execs get it back (script.c). */
   signal (SIGPIPE, SIG_IGN);
+  /* glibc serves each allocation above 128 KiB (the decompressors'
+   * windows, the tar's buffers) with a fresh mmap and gives it back on
+   * free, so every package's buffers are faulted in again, page by page:
+   * a tenth of a cold build's CPU time on a VM where faults are dear
+   * (docs/performance.md).  Keep freed memory for the next package; the
+   * peak stays the same. */
+  mallopt (M_MMAP_THRESHOLD, 32 << 20);
+  mallopt (M_TRIM_THRESHOLD, 64 << 20);
 #endif
   r = dispatch (argc, argv, &err);
   if (r < 0 && mk_interrupted () && (cmd_is_build (argc, argv)))

@@ -23,12 +23,19 @@
 
 #define COPY_BUF (1 << 17)
 
+/* Where libarchive's output goes.  A plain tar is "teed": the digest's
+ * thread writes each 1 MiB to fd and then hashes it, and file contents
+ * are read straight into its buffer (tee_content), never through
+ * libarchive; libarchive formats the headers, and the zeros it writes in
+ * place of the contents we already wrote are dropped (discard). */
 struct sink
 {
   int fd;
   const char *path;
   struct mk_digest *digest;
   int errnum;
+  bool tee;
+  uint64_t discard;
 };
 
 static la_ssize_t
@@ -38,6 +45,18 @@ sink_write (struct archive *a, void *data, const void *buf, size_t len)
   const char *p = buf;
   size_t left = len;
   (void) a;
+  if (s->discard)
+    {
+      size_t n = s->discard < left ? (size_t) s->discard : left;
+      s->discard -= n;
+      p += n;
+      left -= n;
+    }
+  if (s->tee)
+    {
+      mk_digest_add (s->digest, p, left);
+      return (la_ssize_t) len;
+    }
   while (left > 0)
     {
       ssize_t n = TEMP_FAILURE_RETRY (write (s->fd, p, left));
@@ -99,19 +118,71 @@ set_filters (struct archive *a, const char *output, mk_error_t *err)
 }
 
 static int
-copy_content (struct archive *a, struct sink *s, int rootfd,
-              const struct mk_entry *e, mk_error_t *err)
+open_content (struct mk_tree *t, int rootfd, const struct mk_entry *e,
+              mk_error_t *err)
 {
-  cleanup_close int fd = mk_at_open (rootfd, e->path, O_RDONLY, 0);
-  cleanup_free char *buf = NULL;
+  int fd = mk_tree_open_content (t, rootfd, e);
   struct stat st;
+
+  if (fd < 0)
+    return mk_make_error (err, errno, "%s: open `%s`",
+                          e->src ? "unpacked content" : "staging", e->path);
+  if (fstat (fd, &st) < 0 || (uint64_t) st.st_size != e->size)
+    {
+      close (fd);
+      return mk_make_error (err, 0, "staging: `%s` changed size while "
+                            "packing", e->path);
+    }
+  return fd;
+}
+
+/* A plain tar's file content: read into the digest's buffer (the tee
+ * writes it), padded to the 512-byte record, and libarchive's own
+ * padding for the entry dropped.  Reading is the one copy the hash needs
+ * anyway: copy_file_range would move the bytes in the kernel, but they
+ * would then have to be read again to be hashed. */
+static int
+tee_content (struct archive *a, struct sink *s, int fd,
+             const struct mk_entry *e, mk_error_t *err)
+{
+  static const char zeros[512];
+  uint64_t left = e->size;
+  size_t pad = (size_t) ((512 - e->size % 512) % 512);
+
+  while (left > 0)
+    {
+      size_t room;
+      char *p = mk_digest_room (s->digest, &room);
+      ssize_t n = TEMP_FAILURE_RETRY (
+          read (fd, p, left < room ? (size_t) left : room));
+      if (n <= 0)
+        return mk_make_error (err, n < 0 ? errno : EIO, "read `%s`",
+                              e->path);
+      mk_digest_added (s->digest, (size_t) n);
+      left -= (uint64_t) n;
+    }
+  mk_digest_add (s->digest, zeros, pad);
+  s->discard = e->size + pad;
+  if (archive_write_finish_entry (a) != ARCHIVE_OK)
+    return archive_fail (a, s, "write", err);
+  if (s->discard != 0)
+    return mk_make_error (err, 0, "write `%s`: libarchive padded `%s` "
+                          "unexpectedly", s->path, e->path);
+  return 0;
+}
+
+static int
+copy_content (struct archive *a, struct sink *s, struct mk_tree *t,
+              int rootfd, const struct mk_entry *e, mk_error_t *err)
+{
+  cleanup_close int fd = open_content (t, rootfd, e, err);
+  cleanup_free char *buf = NULL;
   uint64_t left = e->size;
 
   if (fd < 0)
-    return mk_make_error (err, errno, "staging: open `%s`", e->path);
-  if (fstat (fd, &st) < 0 || (uint64_t) st.st_size != e->size)
-    return mk_make_error (err, 0, "staging: `%s` changed size while packing",
-                          e->path);
+    return -1;
+  if (s->tee)
+    return tee_content (a, s, fd, e, err);
   buf = xmalloc (COPY_BUF);
   while (left > 0)
     {
@@ -267,7 +338,7 @@ write_entries (struct archive *a, struct sink *s, struct mk_tree *t,
         }
       if (S_ISREG (e->mode) && hardlink == NULL && e->size > 0)
         {
-          if (copy_content (a, s, rootfd, e, err) < 0)
+          if (copy_content (a, s, t, rootfd, e, err) < 0)
             goto done;
           res->bytes += e->size;
         }
@@ -297,7 +368,7 @@ open_archive (const char *output, struct sink *s, mk_error_t *err)
    * gzip, xz and zstd treat zeros after their stream as garbage, and
    * without it a compressed output decompresses to exactly the bytes of
    * the plain .tar (so its sha256 is the layer's diff_id). */
-  archive_write_set_bytes_per_block (a, 10240);
+  archive_write_set_bytes_per_block (a, s->tee ? 0 : 10240);
   archive_write_set_bytes_in_last_block (a, 1);
   if (archive_write_open2 (a, s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
     {
@@ -322,7 +393,9 @@ pack_write (struct mk_tree *t, int rootfd, const char *output, int64_t sde,
   if (fd < 0)
     return -1;
   s.fd = fd;
-  s.digest = mk_digest_new_async ("sha256");
+  s.tee = mk_str_has_suffix (output, ".tar");
+  s.digest = s.tee ? mk_digest_new_tee ("sha256", fd)
+                   : mk_digest_new_async ("sha256");
   a = open_archive (output, &s, err);
   if (a == NULL
       || write_entries (a, &s, t, rootfd, sde, fill, sel, res, err) < 0)
@@ -334,6 +407,11 @@ pack_write (struct mk_tree *t, int rootfd, const char *output, int64_t sde,
     }
   archive_write_free (a);
   a = NULL;
+  if ((s.errnum = mk_digest_end_tee (s.digest)) != 0)
+    {
+      mk_make_error (err, s.errnum, "write `%s`", output);
+      goto fail;
+    }
   res->sha256 = mk_digest_finish (s.digest);
   s.digest = NULL;
   return mk_atomic_commit (fd, tmp, output, err);

@@ -34,18 +34,45 @@
 
 struct mk_pkgdb_job
 {
-  struct mk_unpacker *u;
-  pid_t pid;  /* 0 once reaped */
-  int fd;     /* the child's error text; EOF when it exits */
-  char *dir;  /* the private directory librpm writes in */
+  struct mk_unpacker *u;  /* set by mk_pkgdb_place */
+  pid_t pid;    /* 0 once reaped */
+  int fd;       /* the child's error text; EOF when it exits */
+  char *dir;    /* the private directory librpm writes in */
+  int cached;   /* or the finished file, from the cache (no child) */
   int64_t sde;
 };
 
 /* The child: librpm's transaction, then sqlite's normalisation, so the
  * parent only copies a finished file.  The error text goes to fd. */
+/* Keep a copy of the finished database for the next build of the same
+ * packages; a failure only costs that build the shortcut. */
+static void
+store_cached (const char *db, const char *cached)
+{
+  cleanup_free char *tmp = NULL;
+  cleanup_close int in = open (db, O_RDONLY | O_CLOEXEC);
+  mk_error_t err = NULL;
+  int out;
+
+  if (cached == NULL || in < 0
+      || (out = mk_atomic_open (cached, &tmp, &err)) < 0)
+    {
+      mk_error_release (&err);
+      return;
+    }
+  if (mk_copy_fd (in, out, NULL, &err, "rpm database") < 0)
+    {
+      mk_atomic_abort (out, tmp);
+      mk_error_release (&err);
+      return;
+    }
+  if (mk_atomic_commit (out, tmp, cached, &err) < 0)
+    mk_error_release (&err);
+}
+
 static void __attribute__ ((noreturn))
 sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
-              int64_t sde, int fd)
+              int64_t sde, const char *cached, int fd)
 {
   cleanup_free char **paths = xcalloc (n + 1, sizeof *paths);
   cleanup_free char *db = xasprintf ("%s%s/rpmdb.sqlite", dir,
@@ -59,10 +86,14 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
     raise (SIGKILL);
   for (size_t i = 0; i < n; i++)
     paths[i] = (char *) pkgs[i].path;
+  mk_sqlite_unshared ();
   if (mk_rpm_db_create (paths, n, dir, MK_PKGDB_SQLITE_DIR, sde, why,
                         sizeof why) == 0
       && mk_sqlite_normalize (db, &err) == 0)
-    _exit (0);
+    {
+      store_cached (db, cached);
+      _exit (0);
+    }
   if (err)
     snprintf (why, sizeof why, "%s", err->msg);
   if (write (fd, why, strlen (why))) {}
@@ -71,14 +102,11 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
 
 static int
 start_sqlite (struct mk_pkgdb_job *j, const struct mk_pkgdb_pkg *pkgs,
-              size_t n, const char *tmp_parent, mk_error_t *err)
+              size_t n, const char *tmp_parent, const char *cached,
+              mk_error_t *err)
 {
   int pfd[2];
-  cleanup_close int empty = memfd_create ("rpmdb.sqlite", MFD_CLOEXEC);
-  struct mk_entry *e;
 
-  if (empty < 0)
-    return mk_make_error (err, errno, "memfd_create");
   if (mk_mkdtemp (tmp_parent, "mkbase-rpmdb", &j->dir, err) < 0)
     return -1;
   if (pipe2 (pfd, O_CLOEXEC) < 0)
@@ -95,15 +123,34 @@ start_sqlite (struct mk_pkgdb_job *j, const struct mk_pkgdb_pkg *pkgs,
   if (j->pid == 0)
     {
       close (pfd[0]);
-      sqlite_child (pkgs, n, j->dir, j->sde, pfd[1]);
+      sqlite_child (pkgs, n, j->dir, j->sde, cached, pfd[1]);
     }
   close (pfd[1]);
   j->fd = pfd[0];
-  if (mk_unpacker_put_file (j->u, MK_PKGDB_SQLITE_DIR "/rpmdb.sqlite", 0644,
+  return 0;
+}
+
+int
+mk_pkgdb_place (struct mk_pkgdb_job *j, struct mk_unpacker *u,
+                mk_error_t *err)
+{
+  cleanup_close int empty = memfd_create ("rpmdb.sqlite", MFD_CLOEXEC);
+  struct mk_entry *e;
+
+  if (empty < 0)
+    return mk_make_error (err, errno, "memfd_create");
+  j->u = u;
+  if (mk_unpacker_put_file (u, MK_PKGDB_SQLITE_DIR "/rpmdb.sqlite", 0644,
                             empty, j->sde, &e, err) < 0)
-    return -1;
+    return mk_error_wrap (err, "rpmdb = sqlite");
   e->flags |= MK_ENTRY_PENDING;
   return 0;
+}
+
+int64_t
+mk_pkgdb_sde (const struct mk_pkgdb_job *j)
+{
+  return j->sde;
 }
 
 /* The child's error text, once it has exited; SIGINT/SIGTERM stop the
@@ -145,6 +192,16 @@ mk_pkgdb_finish (struct mk_pkgdb_job *j, struct mk_entry *e, mk_error_t *err)
   cleanup_free char *path = NULL;
   cleanup_close int fd = -1;
 
+  if (j && j->cached >= 0)
+    {
+      path = xstrdup (e->path);
+      if (mk_unpacker_put_file (j->u, path, 0644, j->cached, j->sde, NULL,
+                                err) < 0)
+        return mk_error_wrap (err, "rpmdb = sqlite");
+      close (j->cached);
+      j->cached = -1;
+      return 0;
+    }
   if (j == NULL || j->dir == NULL)
     return mk_make_error (err, 0, "`%s`: no database is being written",
                           e->path);
@@ -177,6 +234,8 @@ mk_pkgdb_job_free (struct mk_pkgdb_job *j)
     }
   if (j->fd >= 0)
     close (j->fd);
+  if (j->cached >= 0)
+    close (j->cached);
   if (j->dir)
     mk_at_rmtree (AT_FDCWD, j->dir);
   free (j->dir);
@@ -211,40 +270,49 @@ cmp_pkg (const void *a, const void *b)
   return c ? c : strcmp (x->tail, y->tail);
 }
 
-int
-mk_pkgdb_start (struct mk_unpacker *u, int kind,
-                const struct mk_pkgdb_pkg *in, size_t n, int64_t sde,
-                const char *tmp_parent, struct mk_pkgdb_job **job,
-                mk_error_t *err)
+/* The database lists the packages by name, not in install order: the
+ * order libsolv gives depends on the job (an image on a base pins the
+ * base's packages), and the image on a base must carry the same bytes as
+ * the one-recipe build of the same set (docs/layers.md).  rpm -qa order
+ * means nothing to rpm or dnf. */
+static struct mk_pkgdb_pkg *
+sorted (const struct mk_pkgdb_pkg *in, size_t n)
 {
-  struct mk_pkgdb_job *j;
-  cleanup_free struct mk_pkgdb_pkg *pkgs = xcalloc (n + 1, sizeof *pkgs);
-
-  /* The database lists the packages by name, not in install order: the
-   * order libsolv gives depends on the job (an image on a base pins the
-   * base's packages), and the image on a base must carry the same bytes
-   * as the one-recipe build of the same set (docs/layers.md).  rpm -qa
-   * order means nothing to rpm or dnf. */
+  struct mk_pkgdb_pkg *pkgs = xcalloc (n + 1, sizeof *pkgs);
   if (n)
     memcpy (pkgs, in, n * sizeof *pkgs);
   qsort (pkgs, n, sizeof *pkgs, cmp_pkg);
-  *job = NULL;
-  switch (kind)
+  return pkgs;
+}
+
+int
+mk_pkgdb_spawn (const struct mk_pkgdb_pkg *in, size_t n, int64_t sde,
+                const char *tmp_parent, const char *cached,
+                struct mk_pkgdb_job **job, mk_error_t *err)
+{
+  cleanup_free struct mk_pkgdb_pkg *pkgs = sorted (in, n);
+  struct mk_pkgdb_job *j = xcalloc (1, sizeof *j);
+
+  *j = (struct mk_pkgdb_job){ .fd = -1, .cached = -1, .sde = sde };
+  *job = j;
+  if (cached)
+    j->cached = open (cached, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (j->cached >= 0)
+    return 1;
+  if (start_sqlite (j, pkgs, n, tmp_parent, cached, err) < 0)
     {
-    case MK_RPMDB_SQLITE:
-      j = xcalloc (1, sizeof *j);
-      *j = (struct mk_pkgdb_job){ .u = u, .fd = -1, .sde = sde };
-      if (start_sqlite (j, pkgs, n, tmp_parent, err) < 0)
-        {
-          mk_pkgdb_job_free (j);
-          return mk_error_wrap (err, "rpmdb = sqlite");
-        }
-      *job = j;
-      return 0;
-    case MK_RPMDB_MANIFEST:
-      return write_manifest (u, pkgs, n, sde, err);
-    case MK_RPMDB_NONE:
-    default:
-      return 0;
+      mk_pkgdb_job_free (j);
+      *job = NULL;
+      return mk_error_wrap (err, "rpmdb = sqlite");
     }
+  return 0;
+}
+
+int
+mk_pkgdb_write_manifest (struct mk_unpacker *u,
+                         const struct mk_pkgdb_pkg *in, size_t n,
+                         int64_t sde, mk_error_t *err)
+{
+  cleanup_free struct mk_pkgdb_pkg *pkgs = sorted (in, n);
+  return write_manifest (u, pkgs, n, sde, err);
 }

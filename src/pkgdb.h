@@ -22,18 +22,31 @@ struct mk_pkgdb_pkg
 /* A database being written in the background (sqlite only). */
 struct mk_pkgdb_job;
 
-/* Write the database `kind` (MK_RPMDB_*) into the staging tree through u.
- * manifest: the plain-text list, now (*job is NULL).  sqlite:
- * /var/lib/rpm/rpmdb.sqlite, made by librpm in a child process in a
- * private directory under tmp_parent (NULL: $TMPDIR or /var/tmp) and
- * normalised there (sqlite.c); the file is put in the tree now, empty and
- * flagged MK_ENTRY_PENDING, and mk_pkgdb_finish fills it (pack.c calls it
- * through its fill hook when the tar reaches the file, so librpm works
- * while the tar before it is written).  Install times are sde. */
-int mk_pkgdb_start (struct mk_unpacker *u, int kind,
-                    const struct mk_pkgdb_pkg *pkgs, size_t n, int64_t sde,
-                    const char *tmp_parent, struct mk_pkgdb_job **job,
+/* Start /var/lib/rpm/rpmdb.sqlite for pkgs (sorted by name here), install
+ * times sde: librpm's own --justdb transaction in a child process, in a
+ * private directory under tmp_parent (NULL: $TMPDIR or /var/tmp), never
+ * the staging tree, normalised there (sqlite.c).  It needs only the
+ * package files, so it starts as soon as they are fetched and runs while
+ * they are unpacked.  cached (or NULL) is the cache file for this exact
+ * set and sde: when it exists the database is that file and no child
+ * runs (returns 1); else the child writes it there when it is done
+ * (returns 0). */
+int mk_pkgdb_spawn (const struct mk_pkgdb_pkg *pkgs, size_t n, int64_t sde,
+                    const char *tmp_parent, const char *cached,
+                    struct mk_pkgdb_job **job, mk_error_t *err);
+/* The sde a job was started with. */
+int64_t mk_pkgdb_sde (const struct mk_pkgdb_job *job);
+/* Put the database in the tree through u, empty and flagged
+ * MK_ENTRY_PENDING; mk_pkgdb_finish fills it (pack.c calls it through its
+ * fill hook when the tar reaches the file, so librpm works while the tar
+ * before it is written). */
+int mk_pkgdb_place (struct mk_pkgdb_job *job, struct mk_unpacker *u,
                     mk_error_t *err);
+
+/* rpmdb = manifest: the plain-text list, into the tree through u now. */
+int mk_pkgdb_write_manifest (struct mk_unpacker *u,
+                             const struct mk_pkgdb_pkg *pkgs, size_t n,
+                             int64_t sde, mk_error_t *err);
 
 /* Wait for the database and copy it over the pending entry e. */
 int mk_pkgdb_finish (struct mk_pkgdb_job *job, struct mk_entry *e,

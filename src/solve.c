@@ -741,6 +741,7 @@ fill_pkg (struct solve_ctx *c, Id p, struct mk_pkg *pkg)
     }
   pkg->download_size = solvable_lookup_num (s, SOLVABLE_DOWNLOADSIZE, 0);
   pkg->install_size = solvable_lookup_num (s, SOLVABLE_INSTALLSIZE, 0);
+  pkg->buildtime = (int64_t) solvable_lookup_num (s, SOLVABLE_BUILDTIME, 0);
   hex = solvable_lookup_checksum (s, SOLVABLE_CHECKSUM, &type);
   pkg->checksum = dup_or_null (hex);
   pkg->checksum_type = type ? xstrdup (solv_chksum_type2str (type)) : NULL;

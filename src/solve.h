@@ -20,6 +20,8 @@ struct mk_pkg
                     * fetched) */
   uint64_t download_size;
   uint64_t install_size;
+  int64_t buildtime;   /* as the metadata says (0: not said); the header's
+                        * is the one that counts (build.c) */
   char *checksum_type; /* "sha256", ... or NULL when the repo states none */
   char *checksum;      /* hex */
 };

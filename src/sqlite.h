@@ -8,6 +8,10 @@
  * from WAL to a rollback journal (so readers need no -wal/-shm files and
  * none ship in the image) and VACUUM it (pages in a canonical order, no
  * free pages). */
+/* For a process that is the only user of the databases it opens (the
+ * rpmdb child): make sqlite lock each file once, not around every
+ * transaction.  Before anything opens a database. */
+void mk_sqlite_unshared (void);
 int mk_sqlite_normalize (const char *path, mk_error_t *err);
 
 #endif

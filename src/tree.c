@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rpm.h"
 #include "util.h"
@@ -49,6 +51,7 @@ entry_free (struct mk_entry *e)
   free (e->lang);
   free (e->caps);
   free (e->linkto);
+  free (e->src_name);
   free (e->digest);
   free (e);
 }
@@ -65,7 +68,40 @@ mk_tree_free (struct mk_tree *t)
   for (size_t i = 0; i < t->n_pkgs; i++)
     free (t->pkgs[i]);
   free (t->pkgs);
+  for (size_t i = 0; i < t->n_src; i++)
+    close (t->src_fds[i]);
+  free (t->src_fds);
   free (t);
+}
+
+int
+mk_tree_add_source (struct mk_tree *t, int fd)
+{
+  t->src_fds = xreallocarray (t->src_fds, t->n_src + 1, sizeof *t->src_fds);
+  t->src_fds[t->n_src++] = fd;
+  return (int) t->n_src;
+}
+
+void
+mk_tree_set_source (struct mk_entry *e, int src, const char *name)
+{
+  free (e->src_name);
+  e->src = src;
+  e->src_name = name ? xstrdup (name) : NULL;
+}
+
+int
+mk_tree_open_content (const struct mk_tree *t, int rootfd,
+                      const struct mk_entry *e)
+{
+  if (e->src <= 0)
+    return mk_at_open (rootfd, e->path, O_RDONLY, 0);
+  if ((size_t) e->src > t->n_src)
+    return errno = EBADF, -1;
+  if (e->src_name == NULL)
+    return memfd_create ("empty", MFD_CLOEXEC);
+  return TEMP_FAILURE_RETRY (openat (t->src_fds[e->src - 1], e->src_name,
+                                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
 }
 
 static size_t *
@@ -349,7 +385,7 @@ idmap_load (struct mk_tree *t, int rootfd, const char *file,
       mk_warn ("the image has no %s: owners other than root map to 0", file);
       return 0;
     }
-  fd = mk_at_open (rootfd, canon, O_RDONLY, 0);
+  fd = mk_tree_open_content (t, rootfd, e);
   if (fd < 0)
     return mk_make_error (err, errno, "open image `%s`", canon);
   if (mk_read_fd (fd, 64u << 20, &buf, NULL, err, canon) < 0)

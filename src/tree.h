@@ -42,6 +42,12 @@ struct mk_entry
   bool removed;   /* pruned */
   bool has_child; /* scratch for prune.c */
   uint64_t layers; /* layers.c: bit k set when layer k carries the entry */
+  /* Where a regular file's content is when it is not in the staging tree
+   * (a rebuild from the unpacked cache writes no staging file):
+   * src_name in the directory mk_tree_add_source returned src for.
+   * src 0: the staging tree; src_name NULL with src set: empty. */
+  int src;
+  char *src_name;
 };
 
 struct mk_tree
@@ -53,6 +59,8 @@ struct mk_tree
   char **pkgs;    /* package names (NEVRA), by index */
   size_t n_pkgs;
   int next_inode;
+  int *src_fds;   /* directories content is read from (entry src - 1) */
+  size_t n_src;
 };
 
 struct mk_tree *mk_tree_new (void);
@@ -68,6 +76,16 @@ struct mk_entry *mk_tree_lookup (struct mk_tree *t, const char *path);
 /* Add a new entry (path must not exist yet); fields zeroed, pkg = -1. */
 struct mk_entry *mk_tree_add (struct mk_tree *t, const char *path);
 int mk_tree_add_pkg (struct mk_tree *t, const char *name);
+
+/* Own fd (a directory of content files) as a source; returns the value
+ * for mk_entry.src. */
+int mk_tree_add_source (struct mk_tree *t, int fd);
+/* Point e's content at file name (NULL: empty) of source src. */
+void mk_tree_set_source (struct mk_entry *e, int src, const char *name);
+/* Open a regular file's content for reading: its source, or the file at
+ * its path in the staging tree (mk_at_open through rootfd). */
+int mk_tree_open_content (const struct mk_tree *t, int rootfd,
+                          const struct mk_entry *e);
 
 /* Check a path from a package: absolute, no "..", no NUL-less oddities
  * that could escape, not too long.  Returns a normalised copy ("//a/./b"

@@ -43,6 +43,7 @@ struct pkg_state
   bool *writable;  /* we created it and its content goes in */
   int *inode;      /* tree inode of each hardlink set, by link_set index */
   bool deferred;   /* contents come extracted (move_contents) */
+  bool source;     /* and stay where they are (MK_CONTENT_SOURCE) */
 };
 
 struct mk_unpacker *
@@ -160,6 +161,7 @@ set_entry (struct mk_entry *e, const struct mk_rpm_file *f, int pkg,
   e->inode = inode;
   e->pkg = pkg;
   e->removed = false;
+  mk_tree_set_source (e, 0, NULL);
 }
 
 static void
@@ -253,6 +255,19 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
 {
   const struct mk_rpm_file *f = mk_rpm_file (st->rpm, i);
 
+  /* Content read from where it was extracted: nothing on disk, not
+   * even for a hardlink set (the tar links its members by inode). */
+  if (st->source)
+    {
+      const char *base;
+      int pfd = fresh ? 0 : mk_dircache_parent (u->dirs, canon, &base);
+      if (pfd < 0)
+        return mk_make_error (err, errno, "staging: open parent of `%s`",
+                              canon);
+      if (!fresh)
+        unlinkat (pfd, base, 0);
+      return 0;
+    }
   /* Later members of a hardlink set become links to the first one. */
   if (f->link_set >= 0 && (size_t) f->link_set != i
       && st->canon[f->link_set] && st->writable[f->link_set])
@@ -551,15 +566,74 @@ move_contents (struct mk_unpacker *u, struct pkg_state *st, size_t n,
   return 0;
 }
 
+/* The name of a hardlink set's content: the last member's file that
+ * exists (as move_contents copies each into the shared inode in turn);
+ * NULL when none does. */
+static char *
+set_content (struct pkg_state *st, size_t n, const struct mk_extracted *w,
+             int set)
+{
+  char *found = NULL;
+  for (size_t j = 0; j < n; j++)
+    {
+      char name[64];
+      struct stat sb;
+      if (mk_rpm_file (st->rpm, j)->link_set != set)
+        continue;
+      snprintf (name, sizeof name, "%s%zu", w->prefix, j);
+      if (fstatat (w->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+        {
+          free (found);
+          found = xstrdup (name);
+        }
+    }
+  return found;
+}
+
+/* MK_CONTENT_SOURCE: every file this package puts in reads its content
+ * from w (a copy of its dirfd becomes one of the tree's sources).  A file
+ * with content is <prefix><index>; an empty one needs none. */
+static int
+record_sources (struct mk_unpacker *u, struct pkg_state *st, size_t n,
+                const struct mk_extracted *w, mk_error_t *err)
+{
+  int src = 0;
+  for (size_t idx = 0; idx < n; idx++)
+    {
+      const struct mk_rpm_file *f = mk_rpm_file (st->rpm, idx);
+      struct mk_entry *e;
+      cleanup_free char *name = NULL;
+      if (!st->writable[idx])
+        continue;
+      if (src == 0)
+        {
+          int fd = fcntl (w->dirfd, F_DUPFD_CLOEXEC, 0);
+          if (fd < 0)
+            return mk_make_error (err, errno, "unpacked content: dup");
+          src = mk_tree_add_source (u->tree, fd);
+        }
+      e = mk_tree_lookup (u->tree, st->canon[idx]);
+      if (f->link_set >= 0)
+        name = set_content (st, n, w, f->link_set);
+      else if (e->size > 0)
+        name = xasprintf ("%s%zu", w->prefix, idx);
+      mk_tree_set_source (e, src, name);
+    }
+  return 0;
+}
+
 static int
 add_package (struct mk_unpacker *u, struct mk_rpm *p,
-             const struct mk_extracted *w, bool copy, mk_error_t *err)
+             const struct mk_extracted *w, enum mk_content_mode mode,
+             mk_error_t *err)
 {
+  bool copy = mode == MK_CONTENT_COPY;
   size_t n = mk_rpm_file_count (p);
   struct pkg_state st = { .rpm = p };
   int r = -1;
 
   st.deferred = w != NULL;
+  st.source = w != NULL && mode == MK_CONTENT_SOURCE;
   /* Whatever ran since the last package (scriptlets) may have changed
    * the tree on disk: no parent fd is kept across packages. */
   mk_dircache_clear (u->dirs);
@@ -571,8 +645,9 @@ add_package (struct mk_unpacker *u, struct mk_rpm *p,
     if (place_file (u, &st, i, err) < 0)
       goto done;
   unify_hardlinks (u, &st, n);
-  r = w == NULL ? write_contents (u, &st, err)
-                : move_contents (u, &st, n, w, copy, err);
+  r = w == NULL    ? write_contents (u, &st, err)
+      : st.source ? record_sources (u, &st, n, w, err)
+                  : move_contents (u, &st, n, w, copy, err);
 done:
   mk_dircache_clear (u->dirs);
   for (size_t i = 0; i < n; i++)
@@ -586,15 +661,15 @@ done:
 int
 mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p, mk_error_t *err)
 {
-  return add_package (u, p, NULL, false, err);
+  return add_package (u, p, NULL, MK_CONTENT_MOVE, err);
 }
 
 int
 mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
-                           const struct mk_extracted *w, bool copy,
-                           mk_error_t *err)
+                           const struct mk_extracted *w,
+                           enum mk_content_mode mode, mk_error_t *err)
 {
-  return add_package (u, p, w, copy, err);
+  return add_package (u, p, w, mode, err);
 }
 
 int
@@ -664,7 +739,7 @@ mk_unpacker_put_file (struct mk_unpacker *u, const char *path, mode_t mode,
   if (e == NULL)
     e = mk_tree_add (u->tree, canon);
   free (e->user), free (e->group), free (e->lang), free (e->caps);
-  free (e->linkto), free (e->digest);
+  free (e->linkto), free (e->digest), free (e->src_name);
   *e = (struct mk_entry){ .path = e->path, .mode = S_IFREG | (mode & 07777),
                           .user = xstrdup ("root"), .group = xstrdup ("root"),
                           .size = size, .mtime = mtime, .pkg = -1 };

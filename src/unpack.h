@@ -17,13 +17,24 @@ void mk_unpacker_free (struct mk_unpacker *u);
  * (the package's other files still go in) and reported by finish. */
 int mk_unpacker_add (struct mk_unpacker *u, struct mk_rpm *p,
                      mk_error_t *err);
+/* How extracted content reaches the image. */
+enum mk_content_mode
+{
+  MK_CONTENT_SOURCE, /* it stays where it is, and the tar reads it from
+                        there (mk_tree_add_source): no staging file.  w's
+                        files must outlive the tree's use */
+  MK_CONTENT_MOVE,   /* moved (scratch) or hardlinked (cache) into the
+                        staging tree */
+  MK_CONTENT_COPY,   /* copied: scriptlets will write to the staging
+                        tree, which must share no inode with the cache */
+};
+
 /* The same for a package whose content a worker extracted or the
  * unpacked cache kept (extract.h: mk_extractor_wait says where); p comes
- * from mk_rpm_open_header.  copy: never move or link a file into the
- * staging tree, copy it (scriptlets will write there). */
+ * from mk_rpm_open_header. */
 int mk_unpacker_add_extracted (struct mk_unpacker *u, struct mk_rpm *p,
-                               const struct mk_extracted *w, bool copy,
-                               mk_error_t *err);
+                               const struct mk_extracted *w,
+                               enum mk_content_mode mode, mk_error_t *err);
 /* Put a file mkbase makes itself (content read from src_fd) at path:
  * root-owned, no package's, dated mtime.  *out (when not NULL) is its
  * entry; an entry already at path is reused in place. */

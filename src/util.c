@@ -635,11 +635,16 @@ mk_mkdtemp (const char *parent, const char *prefix, char **out,
             mk_error_t *err)
 {
   const char *base = parent;
+  cleanup_free char *abs = NULL;
   char *t;
   if (base == NULL || *base == '\0')
     base = getenv ("TMPDIR");
   if (base == NULL || *base == '\0')
     base = "/var/tmp";
+  /* Absolute, always: the name is handed to children and to librpm,
+   * which takes a relative root for a path under "/" and fails. */
+  if (base[0] != '/' && (abs = realpath (base, NULL)) != NULL)
+    base = abs;
   t = xasprintf ("%s/%s-XXXXXX", base, prefix);
   if (mkdtemp (t) == NULL)
     {
@@ -765,6 +770,53 @@ mk_cache_root (void)
   return NULL;
 }
 
+char *
+mk_output_abspath (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  cleanup_free char *dir = slash ? xstrndup (path, (size_t) (slash - path))
+                                 : xstrdup (".");
+  cleanup_free char *real = realpath (*dir ? dir : "/", NULL);
+  if (real == NULL)
+    return xstrdup (path);
+  return xasprintf ("%s/%s", strcmp (real, "/") ? real : "",
+                    slash ? slash + 1 : path);
+}
+
+char *
+mk_cache_private_dir (const char *cache_root, const char *name)
+{
+  cleanup_free char *root = cache_root ? xstrdup (cache_root)
+                                       : mk_cache_root ();
+  cleanup_free char *dir = NULL;
+  mk_error_t err = NULL;
+  struct stat st;
+
+  if (root == NULL)
+    return NULL;
+  /* Per user: a cache root several users share (MKBASE_CACHE=/shared)
+   * must not make one user's build trust another's files. */
+  dir = geteuid () == 0 ? xasprintf ("%s/%s", root, name)
+                        : xasprintf ("%s/%s.%u", root, name,
+                                     (unsigned) geteuid ());
+  if (mk_mkdir_p (dir, 0700, &err) < 0)
+    {
+      mk_warn ("no %s cache: %s", name, err->msg);
+      mk_error_release (&err);
+      return NULL;
+    }
+  /* Ours alone, or it could hand us altered files that are never
+   * checked again. */
+  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)
+      || st.st_uid != geteuid () || (st.st_mode & 022))
+    {
+      mk_warn ("not using the %s cache `%s`: not a directory of ours "
+               "that only we can write", name, dir);
+      return NULL;
+    }
+  return steal_pointer (&dir);
+}
+
 static volatile sig_atomic_t interrupted_by;
 
 static void
@@ -819,4 +871,19 @@ mk_wait_readable (int fd, mk_error_t *err)
         return -1;
     }
   return 0;
+}
+
+bool
+mk_file_id_of (const char *path, bool follow, struct mk_file_id *id)
+{
+  struct stat st;
+  if ((follow ? stat (path, &st) : lstat (path, &st)) < 0
+      || !S_ISREG (st.st_mode))
+    return false;
+  *id = (struct mk_file_id){
+    .dev = (uint64_t) st.st_dev, .ino = (uint64_t) st.st_ino,
+    .size = (uint64_t) st.st_size,
+    .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+    .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
+  return true;
 }

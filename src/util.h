@@ -119,6 +119,9 @@ bool mk_str_has_prefix (const char *s, const char *prefix);
 /* out/x.tar.gz -> out/x: the image's name without its tar suffix, which
  * every file written next to it shares (x.packages, x.record.json, ...). */
 char *mk_output_stem (const char *output);
+/* path with its directory made absolute and free of symlinks (the file
+ * itself need not exist); path itself when the directory does not. */
+char *mk_output_abspath (const char *path);
 
 /* 1234567 -> "1.2 MB" (decimal units, as in the build summary). */
 const char *mk_human_size (uint64_t n, char buf[32]);
@@ -217,6 +220,17 @@ void mk_atomic_abort (int fd, const char *tmp);
 int mk_write_file_atomic (const char *path, const char *data, size_t len,
                           mk_error_t *err);
 
+/* A regular file's identity: what changes whenever its bytes may have
+ * (a write moves mtime and ctime, and ctime cannot be set back), so a
+ * digest recorded with it holds while it is unchanged (reuse.c, the
+ * package files of the unpacked cache).  follow: stat, else lstat. */
+struct mk_file_id
+{
+  uint64_t dev, ino, size;
+  int64_t mtime_ns, ctime_ns;
+};
+bool mk_file_id_of (const char *path, bool follow, struct mk_file_id *id);
+
 /* mkdir -p: every missing component is created with `mode`. */
 int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
 
@@ -224,6 +238,11 @@ int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
  * $MKBASE_CACHE, else /var/cache/mkbase as root, else $XDG_CACHE_HOME/mkbase
  * or ~/.cache/mkbase; NULL when none can be found.  Caller frees. */
 char *mk_cache_root (void);
+/* <cache_root>/<name> (cache_root NULL: mk_cache_root ()), made 0700 when
+ * missing; <name>.<uid> for users other than root.  NULL, with a warning,
+ * when it cannot be made or is not a directory of ours that only we can
+ * write (its files are trusted without another check).  Caller frees. */
+char *mk_cache_private_dir (const char *cache_root, const char *name);
 
 /* Interrupt handling: SIGINT/SIGTERM/SIGHUP set a flag that long loops poll
  * so temporary files and staging trees are removed before exiting. */

@@ -9,7 +9,7 @@ test=(rpm createrepo-c podman dnf python3 uidmap util-linux iproute2
       libcap2-bin busybox-static fakeroot zstd xz-utils gzip bzip2 curl
       skopeo umoci runc cpio clang libclang-rt-14-dev valgrind gnupg python3-jsonschema
       node-spdx-license-ids node-spdx-exceptions groff-base man-db passt
-      docker-registry apache2-utils openssl qemu-user-static binfmt-support)
+      docker-registry apache2-utils openssl qemu-user-static binfmt-support strace)
 demo=(rpm createrepo-c busybox-static)
 bench=(hyperfine bubblewrap gnuplot-nox time dnf)
 case "${1:-build}" in

@@ -26,8 +26,10 @@ is "$?" 1 "ENOSPC while packing: exit 1"
 ok $? "one line: $(head -c 120 "$T/err")"
 is "$(cd "$small" && ls -A | sort; sha256sum img.tar)" "$before" "the previous output is intact and no temporary file is left"
 
+# A cold cache: the payloads are unpacked into scratch space beside the
+# staging tree (a warm cache would be read in place and write nothing there).
 mkdir -p "$small/staging"
-TMPDIR=$small/staging "$MKBASE" -q recipes/bookworm-base.conf -o "$T/x.tar" >/dev/null 2>"$T/err"
+TMPDIR=$small/staging "$MKBASE" -q recipes/bookworm-base.conf --cache "$T/cold" -o "$T/x.tar" >/dev/null 2>"$T/err"
 is "$?" 1 "ENOSPC while unpacking: exit 1"
 grep -q "No space left on device" "$T/err" && [ "$(wc -l <"$T/err")" = 1 ]
 ok $? "one line: $(head -c 160 "$T/err")"
