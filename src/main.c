@@ -581,6 +581,7 @@ main (int argc, char **argv)
    * peak stays the same. */
   mallopt (M_MMAP_THRESHOLD, 32 << 20);
   mallopt (M_TRIM_THRESHOLD, 64 << 20);
+  mk_nofile_raise ();
 #endif
   r = dispatch (argc, argv, &err);
   if (r < 0 && mk_interrupted () && (cmd_is_build (argc, argv)))

@@ -23,8 +23,9 @@
 
 #define COPY_BUF (1 << 17)
 
-/* Where libarchive's output goes.  A plain tar is "teed": the digest's
- * thread writes each 1 MiB to fd and then hashes it, and file contents
+/* Where libarchive's output goes.  A plain tar is "teed": each full 1 MiB
+ * of the digest's buffer is written to fd while its thread hashes it
+ * (mk_digest_new_tee), and file contents
  * are read straight into its buffer (tee_content), never through
  * libarchive; libarchive formats the headers, and the zeros it writes in
  * place of the contents we already wrote are dropped (discard). */

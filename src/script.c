@@ -426,6 +426,7 @@ exec_runner (char **argv, int out_fd)
    * An ignored SIGPIPE would be inherited by the scripts' pipelines. */
   unsetenv ("TERM");
   signal (SIGPIPE, SIG_DFL);
+  mk_nofile_restore ();
   execv (argv[0], argv);
   dprintf (2, "mkbase: run `%s`: %s\n", argv[0], strerror (errno));
   _exit (MK_EXIT_RUNNER);

@@ -247,8 +247,26 @@ create_empty (int pfd, const char *base, int excl, const char *canon,
   return 0;
 }
 
-/* fresh: the path is new to the manifest, so nothing is on disk there
- * to replace (every disk write follows the manifest). */
+/* Nothing of this file goes on disk now: only remove what an earlier
+ * package left at its path.  fresh: the path is new to the manifest, so
+ * nothing is there (every disk write follows the manifest). */
+static int
+clear_path (struct mk_unpacker *u, const char *canon, bool fresh,
+            mk_error_t *err)
+{
+  const char *base;
+  int pfd;
+
+  if (fresh)
+    return 0;
+  pfd = mk_dircache_parent (u->dirs, canon, &base);
+  if (pfd < 0)
+    return mk_make_error (err, errno, "staging: open parent of `%s`", canon);
+  unlinkat (pfd, base, 0);
+  return 0;
+}
+
+/* fresh: as for clear_path. */
 static int
 create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
                 const char *canon, bool fresh, mk_error_t *err)
@@ -258,16 +276,7 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
   /* Content read from where it was extracted: nothing on disk, not
    * even for a hardlink set (the tar links its members by inode). */
   if (st->source)
-    {
-      const char *base;
-      int pfd = fresh ? 0 : mk_dircache_parent (u->dirs, canon, &base);
-      if (pfd < 0)
-        return mk_make_error (err, errno, "staging: open parent of `%s`",
-                              canon);
-      if (!fresh)
-        unlinkat (pfd, base, 0);
-      return 0;
-    }
+    return clear_path (u, canon, fresh, err);
   /* Later members of a hardlink set become links to the first one. */
   if (f->link_set >= 0 && (size_t) f->link_set != i
       && st->canon[f->link_set] && st->writable[f->link_set])
@@ -288,16 +297,7 @@ create_regular (struct mk_unpacker *u, struct pkg_state *st, size_t i,
    * makes the file: an empty one made now would cost an inode creation
    * and a deletion, the slowest operations on a journal-less ext4. */
   if (st->deferred && f->link_set < 0)
-    {
-      const char *base;
-      int pfd = fresh ? 0 : mk_dircache_parent (u->dirs, canon, &base);
-      if (pfd < 0)
-        return mk_make_error (err, errno, "staging: open parent of `%s`",
-                              canon);
-      if (!fresh)
-        unlinkat (pfd, base, 0);
-      return 0;
-    }
+    return clear_path (u, canon, fresh, err);
   {
     const char *base;
     int pfd = mk_dircache_parent (u->dirs, canon, &base);

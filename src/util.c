@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -886,4 +887,25 @@ mk_file_id_of (const char *path, bool follow, struct mk_file_id *id)
     .mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
     .ctime_ns = (int64_t) st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec };
   return true;
+}
+
+static struct rlimit nofile_was;
+static bool nofile_raised;
+
+void
+mk_nofile_raise (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  nofile_was = rl;
+  rl.rlim_cur = rl.rlim_max;
+  nofile_raised = setrlimit (RLIMIT_NOFILE, &rl) == 0;
+}
+
+void
+mk_nofile_restore (void)
+{
+  if (nofile_raised)
+    setrlimit (RLIMIT_NOFILE, &nofile_was);
 }

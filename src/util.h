@@ -231,6 +231,13 @@ struct mk_file_id
 };
 bool mk_file_id_of (const char *path, bool follow, struct mk_file_id *id);
 
+/* Raise the soft limit on open files to the hard one (the tree keeps a
+ * directory fd for each package whose contents it reads in place, and an
+ * image can have thousands); mk_nofile_restore puts the caller's limit
+ * back, for a program we exec (select(2) breaks above 1024). */
+void mk_nofile_raise (void);
+void mk_nofile_restore (void);
+
 /* mkdir -p: every missing component is created with `mode`. */
 int mk_mkdir_p (const char *path, mode_t mode, mk_error_t *err);
 
