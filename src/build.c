@@ -86,6 +86,7 @@ struct build
   char *index_stem;    /* multi-arch: where the index goes (out/x) */
   char *reuse_dir;     /* <cache>/images (reuse.h), or NULL */
   char *reuse_key;     /* this build's inputs */
+  char *program_sha;   /* sha256 of /proc/self/exe, for the cache keys */
 };
 
 #define MAX_BASE_DEPTH 8
@@ -414,6 +415,7 @@ build_cleanup (struct build *b)
   free (b->staging);
   free (b->reuse_dir);
   free (b->reuse_key);
+  free (b->program_sha);
   free (b->output);
   free (b->index_stem);
   for (size_t i = 0; b->sha256 && i < b->pkgs->n; i++)
@@ -914,6 +916,39 @@ test_hooks_set (void)
   return false;
 }
 
+/* Every package file has a repository checksum: the cache keys name
+ * packages by it. */
+static bool
+all_checksummed (const struct build *b)
+{
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    if (b->pkgs->pkgs[i].checksum == NULL)
+      return false;
+  return true;
+}
+
+/* What both cache keys start with: this program (hashed once a build)
+ * and every resolved package by NEVRA and repository checksum (the
+ * unpack checks each file against it). */
+static int
+key_program_and_packages (struct build *b, struct mk_reuse_key *k,
+                          mk_error_t *err)
+{
+  if (b->program_sha == NULL
+      && mk_digest_path ("/proc/self/exe", "sha256", &b->program_sha, err)
+             < 0)
+    return -1;
+  mk_reuse_key_add (k, "program", b->program_sha);
+  for (size_t i = 0; i < b->pkgs->n; i++)
+    {
+      const struct mk_pkg *p = &b->pkgs->pkgs[i];
+      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
+                                        p->checksum_type, p->checksum);
+      mk_reuse_key_add (k, "package", v);
+    }
+  return 0;
+}
+
 /* <cache>/rpmdb/KEY for this program, this package set and sde, or NULL
  * (no cache, or a package the repository gives no checksum for).  The
  * database depends on nothing else: librpm reads only the package
@@ -928,16 +963,14 @@ pkgdb_cache_file (struct build *b, int64_t sde)
   mk_error_t err = NULL;
   char num[32];
 
-  if ((env && strcmp (env, "0") == 0) || test_hooks_set ())
+  if ((env && strcmp (env, "0") == 0) || test_hooks_set ()
+      || !all_checksummed (b))
     return NULL;
-  for (size_t i = 0; i < b->pkgs->n; i++)
-    if (b->pkgs->pkgs[i].checksum == NULL)
-      return NULL;
   dir = mk_cache_private_dir (b->opts->cache, "rpmdb");
   if (dir == NULL)
     return NULL;
   k = mk_reuse_key_new ();
-  if (mk_reuse_key_add_file (k, "program", "/proc/self/exe", &err) < 0)
+  if (key_program_and_packages (b, k, &err) < 0)
     {
       mk_error_release (&err);
       mk_reuse_key_free (k);
@@ -945,13 +978,6 @@ pkgdb_cache_file (struct build *b, int64_t sde)
     }
   snprintf (num, sizeof num, "%" PRId64, sde);
   mk_reuse_key_add (k, "sde", num);
-  for (size_t i = 0; i < b->pkgs->n; i++)
-    {
-      const struct mk_pkg *p = &b->pkgs->pkgs[i];
-      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
-                                        p->checksum_type, p->checksum);
-      mk_reuse_key_add (k, "package", v);
-    }
   key = mk_reuse_key_finish (k);
   return xasprintf ("%s/%s.sqlite", dir, key);
 }
@@ -1165,12 +1191,7 @@ reuse_allowed (const struct build *b)
       || b->opts->multi || b->opts->json || b->opts->packages
       || (b->formats & MK_OCI_LAYOUT))
     return false;
-  if (test_hooks_set ())
-    return false;
-  for (size_t i = 0; i < b->pkgs->n; i++)
-    if (b->pkgs->pkgs[i].checksum == NULL)
-      return false;
-  return true;
+  return !test_hooks_set () && all_checksummed (b);
 }
 
 /* Everything a build's bytes depend on: this program, the recipe and
@@ -1185,7 +1206,7 @@ reuse_key (struct build *b, mk_error_t *err)
   cleanup_free char *out = mk_output_abspath (b->output);
   char num[64];
 
-  if (mk_reuse_key_add_file (k, "program", "/proc/self/exe", err) < 0
+  if (key_program_and_packages (b, k, err) < 0
       || mk_reuse_key_add_file (k, "recipe", rc->path, err) < 0
       || mk_reuse_key_add_file (k, "profile", rc->profile
                                 ? rc->profile->path : NULL, err) < 0)
@@ -1198,13 +1219,6 @@ reuse_key (struct build *b, mk_error_t *err)
   snprintf (num, sizeof num, "%u %d", b->formats, b->opts->no_record);
   mk_reuse_key_add (k, "formats", num);
   mk_reuse_key_add (k, "sde", getenv ("SOURCE_DATE_EPOCH"));
-  for (size_t i = 0; i < b->pkgs->n; i++)
-    {
-      const struct mk_pkg *p = &b->pkgs->pkgs[i];
-      cleanup_free char *v = xasprintf ("%s %s:%s", p->nevra,
-                                        p->checksum_type, p->checksum);
-      mk_reuse_key_add (k, "package", v);
-    }
   b->reuse_key = mk_reuse_key_finish (k);
   return 0;
 }
@@ -1239,9 +1253,18 @@ store_reuse (struct build *b, const char *sha256)
 {
   cleanup_free char *stem = NULL;
   cleanup_strv char **outs = NULL;
-  static const char *const side[] = { ".packages", ".record.json",
-                                      ".spdx.json", ".scripts", ".oci.tar",
-                                      ".docker.tar" };
+  const struct
+  {
+    const char *suffix;
+    bool written;
+  } side[] = {
+    { ".packages", true },
+    { ".record.json", !b->opts->no_record },
+    { ".spdx.json", true },
+    { ".scripts", b->scripts_report != NULL },
+    { ".oci.tar", (b->formats & MK_OCI_ARCHIVE) != 0 },
+    { ".docker.tar", (b->formats & MK_OCI_DOCKER) != 0 },
+  };
   mk_error_t err = NULL;
 
   if (b->reuse_key == NULL)
@@ -1249,17 +1272,8 @@ store_reuse (struct build *b, const char *sha256)
   stem = mk_output_stem (b->output);
   mk_strv_push (&outs, xstrdup (b->output));
   for (size_t i = 0; i < ARRAY_SIZE (side); i++)
-    {
-      char *p = xasprintf ("%s%s", stem, side[i]);
-      bool ours = (i != 1 || !b->opts->no_record)
-                  && (i != 3 || b->scripts_report)
-                  && (i != 4 || (b->formats & MK_OCI_ARCHIVE))
-                  && (i != 5 || (b->formats & MK_OCI_DOCKER));
-      if (ours)
-        mk_strv_push (&outs, p);
-      else
-        free (p);
-    }
+    if (side[i].written)
+      mk_strv_push (&outs, xasprintf ("%s%s", stem, side[i].suffix));
   if (mk_reuse_store (b->reuse_dir, b->reuse_key, sha256, outs, &err) < 0)
     {
       mk_warn ("%s", err->msg);

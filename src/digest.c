@@ -1,5 +1,6 @@
 /* digest.c: streaming checksums; the only file that includes OpenSSL's
- * libcrypto (already loaded: libcurl links it).  Every digest mkbase
+ * libcrypto (linked for this file alone; libcurl, which also uses it, is
+ * opened only for downloads).  Every digest mkbase
  * computes goes through here: package files against the repository
  * metadata, payloads and each file against the package header (rpm.c),
  * the tar, its OCI layer.  Hashing was the largest CPU cost of a build;
