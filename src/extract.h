@@ -45,9 +45,11 @@ int mk_extract_check_file (const struct mk_extract_job *j, char **sha256,
  * file against the repository's checksum, open it with mk_rpm_open
  * (header, signature and payload digests) and write every payload entry's
  * content, checked against its file digest, to <scratch>/<job>.<file
- * index>.  The
- * scratch directory is made under scratch_parent, which should be the
- * staging tree's filesystem (the unpacker renames the files into place).
+ * index>; with cache_dir, they are then moved (or copied, across
+ * filesystems) into the package's unpacked-cache entry, and the build
+ * reads them there.  The scratch directory is made under scratch_parent,
+ * which should be the staging tree's filesystem (the unpacker renames the
+ * files into place when a staging tree needs them).
  * jobs must stay valid until mk_extractor_free. */
 int mk_extractor_start (const struct mk_extract_job *jobs, size_t n,
                         int workers, const char *scratch_parent,

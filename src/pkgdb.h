@@ -11,7 +11,8 @@
 #define MK_PKGDB_SQLITE_DIR "/var/lib/rpm"
 #define MK_PKGDB_MANIFEST "/var/lib/rpmmanifest/container-manifest-2"
 
-/* One installed package (mk_pkgdb_start sorts them by name). */
+/* One installed package (mk_pkgdb_spawn and mk_pkgdb_write_manifest sort
+ * them by name). */
 struct mk_pkgdb_pkg
 {
   const char *path;  /* the .rpm file, for librpm's --justdb transaction */

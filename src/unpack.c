@@ -597,7 +597,12 @@ static int
 record_sources (struct mk_unpacker *u, struct pkg_state *st, size_t n,
                 const struct mk_extracted *w, mk_error_t *err)
 {
-  int src = 0;
+  /* A hardlink set's content name, found once per set (link_set is the
+   * index of its first member). */
+  cleanup_free char **set_names = NULL;
+  bool *set_done = NULL;
+  int src = 0, r = -1;
+
   for (size_t idx = 0; idx < n; idx++)
     {
       const struct mk_rpm_file *f = mk_rpm_file (st->rpm, idx);
@@ -609,17 +614,38 @@ record_sources (struct mk_unpacker *u, struct pkg_state *st, size_t n,
         {
           int fd = fcntl (w->dirfd, F_DUPFD_CLOEXEC, 0);
           if (fd < 0)
-            return mk_make_error (err, errno, "unpacked content: dup");
+            {
+              mk_make_error (err, errno, "unpacked content: dup");
+              goto done;
+            }
           src = mk_tree_add_source (u->tree, fd);
         }
       e = mk_tree_lookup (u->tree, st->canon[idx]);
-      if (f->link_set >= 0)
-        name = set_content (st, n, w, f->link_set);
-      else if (e->size > 0)
+      if (f->link_set >= 0 && (size_t) f->link_set < n)
+        {
+          if (set_names == NULL)
+            {
+              set_names = xcalloc (n, sizeof *set_names);
+              set_done = xcalloc (n, sizeof *set_done);
+            }
+          if (!set_done[f->link_set])
+            {
+              set_names[f->link_set] = set_content (st, n, w, f->link_set);
+              set_done[f->link_set] = true;
+            }
+          mk_tree_set_source (e, src, set_names[f->link_set]);
+          continue;
+        }
+      if (e->size > 0)
         name = xasprintf ("%s%zu", w->prefix, idx);
       mk_tree_set_source (e, src, name);
     }
-  return 0;
+  r = 0;
+done:
+  for (size_t i = 0; set_names && i < n; i++)
+    free (set_names[i]);
+  free (set_done);
+  return r;
 }
 
 static int
