@@ -22,6 +22,14 @@ LIBEXEC_TO_BIN := $(call relpath,$(LIBEXECDIR),$(BINDIR))
 LIBEXEC_TO_DATA := $(call relpath,$(LIBEXECDIR),$(DATADIR))
 
 PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3 libcrypto
+# ISA-L's inflate for gzip payloads (src/inflate.c), when the machine has
+# it (Debian's libisal-dev, on amd64 and arm64); without it librpm's zlib
+# reads them.  `make ISAL=0` builds without it.
+ISAL ?= $(shell pkg-config --exists libisal 2>/dev/null && echo 1 || echo 0)
+ifeq ($(ISAL),1)
+PKGS += libisal
+ISAL_CFLAGS := -DMK_HAVE_ISAL
+endif
 CC ?= cc
 
 ifneq ($(filter asan,$(MAKECMDGOALS)),)
@@ -51,7 +59,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' \
              -DMK_BIN_TO_LIBEXEC='"$(BIN_TO_LIBEXEC)"' -DMK_LIBEXEC_TO_BIN='"$(LIBEXEC_TO_BIN)"' \
              -DMK_LIBEXEC_TO_DATA='"$(LIBEXEC_TO_DATA)"' \
-             -DMK_VERSION='"$(VERSION)"' -DMK_CURL_SONAME='"$(or $(CURL_SONAME),libcurl.so.4)"' $(CFLAGS)
+             -DMK_VERSION='"$(VERSION)"' -DMK_CURL_SONAME='"$(or $(CURL_SONAME),libcurl.so.4)"' $(ISAL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(MODE_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 
@@ -146,7 +154,7 @@ FUZZ_SECONDS ?= 15
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=undefined $(PKG_CFLAGS) -I$(FUZZ_OUT)/gen \
-              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' -DMK_VERSION='"$(VERSION)"'
+              -DMK_DATADIR='"$(DATADIR)"' -DMK_LIBEXECDIR='"$(LIBEXECDIR)"' -DMK_BINDIR='"$(BINDIR)"' -DMK_VERSION='"$(VERSION)"' $(ISAL_CFLAGS)
 FUZZ_OUT := out/fuzz
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJS := $(patsubst src/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS))

@@ -38,6 +38,7 @@
 
 #include "copier.h"
 #include "digest.h"
+#include "inflate.h"
 #include "util.h"
 
 #define RPM_LEAD_SIZE 96
@@ -47,6 +48,7 @@ struct mk_rpm
   char *path;
   FD_t fd;
   FD_t payload;
+  struct mk_inflate *inflate; /* our own gzip inflater, when used */
   Header h;
   rpmfiles files;
   rpmfi archive;
@@ -549,6 +551,49 @@ load_files (struct mk_rpm *p, mk_error_t *err)
   return check_sizes (p, err);
 }
 
+/* A gzip payload (the tag, or none, which means gzip to rpm) that really
+ * begins with the gzip magic goes through inflate.c when this build has
+ * it; anything else (plain cpio included) through librpm. */
+static bool
+use_own_inflate (struct mk_rpm *p, const char *compr)
+{
+  unsigned char magic[2];
+  int fd = Fileno (p->fd);
+
+  if (!mk_inflate_available () || (compr && strcmp (compr, "gzip") != 0))
+    return false;
+  return pread (fd, magic, 2, lseek (fd, 0, SEEK_CUR)) == 2
+         && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+/* The payload as the decompressed bytes from inflate.c's pipe.  They are
+ * read through gzdio too: on data that is not gzip, zlib's gzread copies
+ * it through unchanged, and unlike plain fdio it reads until the whole
+ * request is there (librpm's cpio reader takes a short read of a header
+ * for a damaged archive, and a pipe gives short reads). */
+static int
+open_inflated (struct mk_rpm *p, mk_error_t *err)
+{
+  int in = dup (Fileno (p->fd)), out;
+  FD_t raw;
+
+  if (in < 0)
+    return mk_make_error (err, errno, "%s: dup", p->path);
+  if (mk_inflate_start (in, &out, &p->inflate, err) < 0)
+    return -1;
+  raw = fdDup (out);
+  close (out);
+  p->payload = raw ? Fdopen (raw, "r.gzdio") : NULL;
+  return 0;
+}
+
+/* When the payload ended early or failed, why, if our inflater knows. */
+static int
+inflate_failed (struct mk_rpm *p, mk_error_t *err)
+{
+  return mk_inflate_error (p->inflate, p->path, err);
+}
+
 static int
 open_payload (struct mk_rpm *p, mk_error_t *err)
 {
@@ -562,7 +607,13 @@ open_payload (struct mk_rpm *p, mk_error_t *err)
   /* No compressor tag means gzip to rpm; gzdio also passes plain cpio
    * through unchanged, which is how uncompressed payloads are read. */
   mode = xasprintf ("r.%s", compr ? compr : "gzip");
-  p->payload = Fdopen (fdDup (Fileno (p->fd)), mode);
+  if (use_own_inflate (p, compr))
+    {
+      if (open_inflated (p, err) < 0)
+        return -1;
+    }
+  else
+    p->payload = Fdopen (fdDup (Fileno (p->fd)), mode);
   if (p->payload == NULL || Ferror (p->payload))
     return mk_make_error (err, 0, "%s: cannot read a `%s` payload", p->path,
                           compr ? compr : "gzip");
@@ -636,6 +687,8 @@ mk_rpm_close (struct mk_rpm *p)
     rpmfiFree (p->archive);
   if (p->payload)
     Fclose (p->payload);
+  /* After the pipe's read end is closed: the thread cannot block. */
+  mk_inflate_free (p->inflate);
   rpmfilesFree (p->files);
   headerFree (p->h);
   if (p->fd)
@@ -697,6 +750,8 @@ static int
 payload_error (struct mk_rpm *p, int rc, mk_error_t *err)
 {
   cleanup_free char *why = rpmfileStrerror (rc);
+  if (inflate_failed (p, err) < 0)
+    return -1;
   return mk_make_error (err, 0, "%s: payload: %s", p->path,
                         why ? why : "unreadable");
 }
@@ -753,6 +808,8 @@ copy_through (struct mk_rpm *p, const struct mk_rpm_file *f, const char *algo,
       if (n <= 0)
         {
           mk_copier_end (c);
+          if (inflate_failed (p, err) < 0)
+            return -1;
           return mk_make_error (err, 0, "%s: payload: `%s` is truncated",
                                 p->path, f->path);
         }
@@ -798,6 +855,8 @@ mk_rpm_payload_copy (struct mk_rpm *p, int fd, struct mk_copier *copier,
       if (n <= 0)
         {
           mk_digest_free (ctx);
+          if (inflate_failed (p, err) < 0)
+            return -1;
           return mk_make_error (err, 0, "%s: payload: `%s` is truncated",
                                 p->path, f->path);
         }

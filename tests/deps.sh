@@ -5,6 +5,11 @@ set -euo pipefail
 build=(build-essential pkg-config libsolv-dev libsolvext-dev librpm-dev
        libarchive-dev libseccomp-dev libcap-dev libcurl4-openssl-dev
        libsqlite3-dev libssl-dev)
+# ISA-L's inflate (src/inflate.c) where Debian builds it; elsewhere mkbase
+# reads gzip payloads with librpm's zlib.
+case "$(dpkg --print-architecture 2>/dev/null)" in
+  amd64|arm64) build+=(libisal-dev) ;;
+esac
 test=(rpm createrepo-c podman dnf python3 uidmap util-linux iproute2
       libcap2-bin busybox-static fakeroot zstd xz-utils gzip bzip2 curl
       skopeo umoci runc cpio clang libclang-rt-14-dev valgrind gnupg python3-jsonschema
