@@ -4,7 +4,8 @@
 
 #include "error.h"
 
-/* Replace this process with mkbase-core running the same command line.
+/* Replace this process with mkbase-core running the same command line,
+ * with glibc's malloc asked for transparent huge pages (core.c says why).
  * Returns only on failure. */
 int mk_core_exec (char **argv, mk_error_t *err);
 
@@ -12,5 +13,10 @@ int mk_core_exec (char **argv, mk_error_t *err);
  * core.c), unless already doing so.  Returns only if nothing was needed
  * or on failure. */
 int mk_core_seal_self (char **argv, mk_error_t *err);
+
+/* The caller's GLIBC_TUNABLES, which mk_core_exec changed: "-" when it
+ * was unset, else "=" and the value.  mkbase-core puts it back at start
+ * (the tunables are read before main), so what it runs sees the user's. */
+#define MK_CORE_TUNABLES_WERE "MKBASE_TUNABLES_WERE"
 
 #endif

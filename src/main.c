@@ -11,9 +11,8 @@
 #include "error.h"
 #include "run.h"
 #include "util.h"
-#ifdef MK_LEAN
 #include "core.h"
-#else
+#ifndef MK_LEAN
 #include "build.h"
 #include "compare.h"
 #include "diff.h"
@@ -502,6 +501,21 @@ dispatch (int argc, char **argv, mk_error_t *err)
   return mk_core_exec (argv, err);
 }
 #else
+/* The front end asked glibc for huge pages through GLIBC_TUNABLES
+ * (core.c); what this process runs gets the user's setting back. */
+static void
+restore_tunables (void)
+{
+  const char *was = getenv (MK_CORE_TUNABLES_WERE);
+  if (was == NULL)
+    return;
+  if (was[0] == '=')
+    setenv ("GLIBC_TUNABLES", was + 1, 1);
+  else
+    unsetenv ("GLIBC_TUNABLES");
+  unsetenv (MK_CORE_TUNABLES_WERE);
+}
+
 static int
 dispatch (int argc, char **argv, mk_error_t *err)
 {
@@ -583,6 +597,7 @@ main (int argc, char **argv)
    * peak stays the same. */
   mallopt (M_MMAP_THRESHOLD, 32 << 20);
   mallopt (M_TRIM_THRESHOLD, 64 << 20);
+  restore_tunables ();
   mk_nofile_raise ();
 #endif
   r = dispatch (argc, argv, &err);

@@ -39,6 +39,7 @@
 #include "copier.h"
 #include "digest.h"
 #include "inflate.h"
+#include "sqlite.h"
 #include "util.h"
 
 #define RPM_LEAD_SIZE 96
@@ -994,6 +995,8 @@ db_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
   (void) h, (void) amount, (void) total, (void) data;
   if (what == RPMCALLBACK_INST_OPEN_FILE)
     {
+      /* The database is open now, and no package is in it yet. */
+      mk_sqlite_batch_begin ();
       db_fd = Fopen ((const char *) key, "r.ufdio");
       return db_fd;
     }
@@ -1144,6 +1147,8 @@ mk_rpm_db_create (char *const *paths, size_t n, const char *root,
                          | RPMPROB_FILTER_DISKNODES);
       if (rc != 0)
         db_problems (ts, why, len);
+      else
+        rc = mk_sqlite_batch_commit (why, len);
     }
   rpmtsFree (ts);
   return rc == 0 ? 0 : -1;

@@ -12,6 +12,13 @@
  * rpmdb child): make sqlite lock each file once, not around every
  * transaction.  Before anything opens a database. */
 void mk_sqlite_unshared (void);
+
+/* One transaction around what librpm writes to the database it has open
+ * (see sqlite.c): begin once the database is open (a no-op before, or
+ * when a transaction is already open), commit before librpm closes it.
+ * commit returns -1 with why filled. */
+void mk_sqlite_batch_begin (void);
+int mk_sqlite_batch_commit (char *why, size_t len);
 int mk_sqlite_normalize (const char *path, mk_error_t *err);
 
 #endif

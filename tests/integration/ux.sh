@@ -122,6 +122,33 @@ is "$(json "$T/diff.json" 'sum(f["delta"] for f in d["files"]["list"])')" "$(jso
 is "$("$MKBASE" diff "$T/a.tar" "$T/a.tar")" "packages: 0 added, 0 removed, 0 changed
 files: 0 added, 0 removed, 0 changed; +0 bytes" "an image against itself: no difference"
 
+# --- the environment: huge pages for mkbase-core, the user's for what it runs -------------------
+cat >"$T/fake" <<'EOS'
+#!/bin/sh
+echo "${GLIBC_TUNABLES-unset}|${MKBASE_TUNABLES_WERE-unset}" >"$DUMP"
+exit 1
+EOS
+chmod +x "$T/fake"
+fe() { # fe TUNABLES|-: what the front end hands mkbase-core
+  if [ "$1" = - ]; then env -u GLIBC_TUNABLES DUMP="$T/dump" MKBASE_CORE="$T/fake" "$MKBASE" resolve x.conf
+  else env GLIBC_TUNABLES="$1" DUMP="$T/dump" MKBASE_CORE="$T/fake" "$MKBASE" resolve x.conf; fi >/dev/null 2>&1
+  cat "$T/dump"
+}
+is "$(fe -)" "glibc.malloc.hugetlb=1|-" "mkbase-core is started with glibc's malloc on huge pages"
+is "$(fe glibc.malloc.arena_max=2)" "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1|=glibc.malloc.arena_max=2" \
+  "added to the user's own tunables"
+is "$(fe glibc.malloc.hugetlb=0)" "glibc.malloc.hugetlb=0|unset" "a user's own hugetlb setting is left alone"
+# What mkbase-core runs (here the scriptlet runner) sees the user's setting.
+{ sed "s|^baseurl = .*|baseurl = $BOOKWORM|" recipes/bookworm-base.conf; } |
+  sed 's/^profile = .*/&\nscriptlets = run/' >"$T/scripted.conf"
+rm -f "$T/dump"
+env -u GLIBC_TUNABLES DUMP="$T/dump" MKBASE_RUNNER="$T/fake" "$MKBASE" -q "$T/scripted.conf" -o "$T/scripted.tar" >/dev/null 2>&1
+is "$(cat "$T/dump" 2>/dev/null)" "unset|unset" "the scriptlet runner gets no GLIBC_TUNABLES when the user had none"
+rm -f "$T/dump"
+env GLIBC_TUNABLES=glibc.malloc.arena_max=2 DUMP="$T/dump" MKBASE_RUNNER="$T/fake" MKBASE_REUSE=0 "$MKBASE" -q "$T/scripted.conf" \
+  -o "$T/scripted.tar" >/dev/null 2>&1
+is "$(cat "$T/dump" 2>/dev/null)" "glibc.malloc.arena_max=2|unset" "and the user's own when they had some"
+
 # --- the example recipes parse ----------------------------------------------------------------
 for r in el9-micro fedora-minimal; do
   "$MKBASE" resolve --offline --cache "$T/empty-cache" "recipes/$r.conf" >/dev/null 2>"$T/err"
