@@ -40,9 +40,9 @@ core_path (void)
  * fault costs ~12 us: 8,700 faults were a tenth of a cold build's CPU
  * (docs/performance.md).  glibc's malloc can ask for transparent huge
  * pages (madvise, which is all most distributions enable by default):
- * 3,600 faults, 7 % less time, the same peak RSS.  The tunable must be in
- * the environment when mkbase-core starts; a user's own setting of it
- * wins. */
+ * 3,600 faults, 7 % less time, a few MB more peak RSS.  The tunable must
+ * be in the environment when mkbase-core starts; a user's own setting of
+ * it wins. */
 static void
 ask_huge_pages (void)
 {

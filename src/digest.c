@@ -31,6 +31,7 @@ struct async
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  char *ring;  /* the slots, one mapping (mk_huge_alloc) */
   char *slot[ASYNC_SLOTS];
   size_t len[ASYNC_SLOTS];
   size_t head, tail, fill;
@@ -139,8 +140,9 @@ mk_digest_new_tee (const char *algo, int fd)
   a->tee_fd = fd;
   pthread_mutex_init (&a->mu, NULL);
   pthread_cond_init (&a->cv, NULL);
+  a->ring = mk_huge_alloc ((size_t) ASYNC_SLOTS * ASYNC_SLOT);
   for (size_t i = 0; i < ASYNC_SLOTS; i++)
-    a->slot[i] = xmalloc (ASYNC_SLOT);
+    a->slot[i] = a->ring + i * ASYNC_SLOT;
   if (pthread_create (&a->thread, NULL, async_main, d) != 0)
     abort ();
   return d;
@@ -182,8 +184,7 @@ async_stop (struct async *a)
   pthread_mutex_unlock (&a->mu);
   pthread_join (a->thread, NULL);
   e = a->tee_errno;
-  for (size_t i = 0; i < ASYNC_SLOTS; i++)
-    free (a->slot[i]);
+  mk_huge_free (a->ring, (size_t) ASYNC_SLOTS * ASYNC_SLOT);
   pthread_mutex_destroy (&a->mu);
   pthread_cond_destroy (&a->cv);
   free (a);

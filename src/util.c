@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -908,4 +909,34 @@ mk_nofile_restore (void)
 {
   if (nofile_raised)
     setrlimit (RLIMIT_NOFILE, &nofile_was);
+}
+
+#define HUGE_ALIGN ((size_t) 2 << 20)
+
+void *
+mk_huge_alloc (size_t n)
+{
+  size_t len = (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+  char *raw = mmap (NULL, len + HUGE_ALIGN, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *p;
+  size_t head;
+
+  if (raw == MAP_FAILED)
+    abort ();
+  /* Keep only the aligned part of the mapping. */
+  head = (HUGE_ALIGN - (uintptr_t) raw % HUGE_ALIGN) % HUGE_ALIGN;
+  p = raw + head;
+  if (head)
+    munmap (raw, head);
+  munmap (p + len, HUGE_ALIGN - head);
+  (void) madvise (p, len, MADV_HUGEPAGE);
+  return p;
+}
+
+void
+mk_huge_free (void *p, size_t n)
+{
+  if (p)
+    munmap (p, (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
 }

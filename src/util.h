@@ -231,6 +231,14 @@ struct mk_file_id
 };
 bool mk_file_id_of (const char *path, bool follow, struct mk_file_id *id);
 
+/* A buffer of n bytes for the life of a stream (the tar's hashing ring):
+ * 2 MiB-aligned and, where the kernel has transparent huge pages, backed
+ * by them, so it is faulted in a few times instead of once per 4 KiB (on
+ * a VM a fault costs ~12 us).  Aborts when out of memory, as xmalloc.
+ * mk_huge_free takes the same n. */
+void *mk_huge_alloc (size_t n);
+void mk_huge_free (void *p, size_t n);
+
 /* Raise the soft limit on open files to the hard one (the tree keeps a
  * directory fd for each package whose contents it reads in place, and an
  * image can have thousands); mk_nofile_restore puts the caller's limit

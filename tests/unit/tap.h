@@ -1,6 +1,8 @@
-/* tap.h: a minimal TAP producer for the unit test binaries. */
+/* tap.h: a minimal TAP producer for the unit test binaries, and the
+ * helpers several of them share. */
 #ifndef MK_TAP_H
 #define MK_TAP_H
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +45,20 @@ static int tap_n, tap_failed;
         printf ("#   got %lld, expected %lld\n", ia_, ib_);                   \
     }                                                                         \
   while (0)
+
+/* Entries of /proc/self/fd: compared before and after, it shows a leaked
+ * fd. */
+static inline int
+tap_open_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  int n = 0;
+  while (d && readdir (d))
+    n++;
+  if (d)
+    closedir (d);
+  return n;
+}
 
 static inline int
 tap_done (void)

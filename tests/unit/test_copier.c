@@ -4,7 +4,6 @@
  * words a copy in the caller would use, and later files still complete;
  * every fd handed over is closed, also when the copier is freed early. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,18 +18,6 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/test_copier.XXXXXX";
-
-static int
-open_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  int n = 0;
-  while (d && readdir (d))
-    n++;
-  if (d)
-    closedir (d);
-  return n;
-}
 
 static char *
 sha256_of (const void *buf, size_t len)
@@ -91,7 +78,7 @@ test_files (void)
   size_t big_len = 3 * 1000 * 1000 + 7, got_len = 0;
   char *big = xmalloc (big_len);
   mk_error_t err = NULL;
-  int before = open_fds ();
+  int before = tap_open_fds ();
 
   for (size_t i = 0; i < big_len; i++)
     big[i] = (char) (i * 131 + i / 977);
@@ -123,7 +110,7 @@ test_files (void)
     cleanup_free char *b = slurp ("empty", &got_len);
     ok (b && got_len == 0, "an empty file is created empty");
   }
-  is_int (open_fds (), before, "every fd handed over is closed");
+  is_int (tap_open_fds (), before, "every fd handed over is closed");
   mk_copier_free (c);
   free (big);
 }
@@ -134,7 +121,7 @@ test_failures (void)
   struct mk_copier *c = mk_copier_new ();
   mk_error_t err = NULL;
   size_t len = 0;
-  int before = open_fds ();
+  int before = tap_open_fds ();
   int ro;
   char path[256];
 
@@ -177,7 +164,7 @@ test_failures (void)
           "/repo/q.rpm: unpacking: write `/etc/x`: Bad file descriptor",
           "in the serial copy's words");
   mk_error_release (&err);
-  is_int (open_fds (), before, "every fd handed over is closed");
+  is_int (tap_open_fds (), before, "every fd handed over is closed");
 
   /* Freed with work pending and a file begun but never handed over. */
   mk_copier_begin (c, create ("pending"), "sha256", want3, "p", "/p");
@@ -185,7 +172,7 @@ test_failures (void)
   mk_copier_end (c);
   mk_copier_begin (c, create ("unsent"), "sha256", want3, "p", "/u");
   mk_copier_free (c);
-  is_int (open_fds (), before, "free closes the fds of pending and unsent files");
+  is_int (tap_open_fds (), before, "free closes the fds of pending and unsent files");
   mk_copier_free (NULL);
   ok (1, "free of NULL");
 }

@@ -6,7 +6,6 @@
  * the thread; the stream may start at an offset of its fd; no fd is left
  * open. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,18 +20,6 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/test_inflate.XXXXXX";
-
-static int
-open_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  int n = 0;
-  while (d && readdir (d))
-    n++;
-  if (d)
-    closedir (d);
-  return n;
-}
 
 static char *
 path_of (const char *name)
@@ -174,7 +161,7 @@ main (void)
   gzip_file ("b");
   gz = get_file ("a.gz", &gz_len);
   gzb = get_file ("b.gz", &gzb_len);
-  fds = open_fds ();
+  fds = tap_open_fds ();
 
   run ("a.gz", 0, 0, &r);
   check_same (&r, a, a_len, "one member");
@@ -275,7 +262,7 @@ main (void)
   ok (r.len >= 4096, "a reader may stop early, and free returns");
   free (r.out);
 
-  is_int (open_fds (), fds, "no fd left open");
+  is_int (tap_open_fds (), fds, "no fd left open");
   {
     cleanup_free char *cmd = xasprintf ("rm -rf '%s'", dir);
     if (system (cmd) != 0)
