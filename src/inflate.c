@@ -88,9 +88,7 @@ refill (struct mk_inflate *z)
   ssize_t n;
   if (z->st.avail_in > 0)
     return 1;
-  do
-    n = read (z->in_fd, z->in, IN_SIZE);
-  while (n < 0 && errno == EINTR);
+  n = TEMP_FAILURE_RETRY (read (z->in_fd, z->in, IN_SIZE));
   if (n < 0)
     {
       fail (z, "reading the payload: %s", strerror (errno));
@@ -135,9 +133,7 @@ next_member (struct mk_inflate *z)
       uint8_t first = z->st.next_in[0];
       ssize_t n;
       z->in[0] = first;
-      do
-        n = read (z->in_fd, z->in + 1, IN_SIZE - 1);
-      while (n < 0 && errno == EINTR);
+      n = TEMP_FAILURE_RETRY (read (z->in_fd, z->in + 1, IN_SIZE - 1));
       if (n <= 0)
         return false;
       z->st.next_in = z->in;

@@ -6,7 +6,8 @@
  * per-file metadata, and streams the payload through librpm's own archive
  * reader, which handles every compressor librpm was built with, stripped
  * cpio (rpmlib(LargeFiles)) and hardlink sets, and checks each file's
- * digest as it is written. */
+ * digest as it is written.  gzip payloads are inflated by inflate.c
+ * (ISA-L) when this build has it, and the reader reads its output. */
 #define _GNU_SOURCE
 #include "rpm.h"
 
