@@ -21,15 +21,17 @@ BIN_TO_LIBEXEC := $(call relpath,$(BINDIR),$(LIBEXECDIR))
 LIBEXEC_TO_BIN := $(call relpath,$(LIBEXECDIR),$(BINDIR))
 LIBEXEC_TO_DATA := $(call relpath,$(LIBEXECDIR),$(DATADIR))
 
-PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3 libcrypto
+BASE_PKGS := libsolv libsolvext rpm libarchive libseccomp libcap libcurl sqlite3 libcrypto
 # ISA-L's inflate for gzip payloads (src/inflate.c), when the machine has
 # it (Debian's libisal-dev, on amd64 and arm64); without it librpm's zlib
-# reads them.  `make ISAL=0` builds without it.
-ISAL ?= $(shell pkg-config --exists libisal 2>/dev/null && echo 1 || echo 0)
-ifeq ($(ISAL),1)
-PKGS += libisal
-ISAL_CFLAGS := -DMK_HAVE_ISAL
+# reads them.  `make ISAL=0` builds without it.  The check is made when
+# the first compile needs it, not when the Makefile is read: on a fresh
+# machine the `deps` step installs libisal-dev in this same make run.
+ifeq ($(origin ISAL),undefined)
+ISAL = $(eval ISAL := $(shell pkg-config --exists libisal 2>/dev/null && echo 1 || echo 0))$(ISAL)
 endif
+PKGS = $(BASE_PKGS) $(if $(filter 1,$(ISAL)),libisal)
+ISAL_CFLAGS = $(if $(filter 1,$(ISAL)),-DMK_HAVE_ISAL)
 CC ?= cc
 
 ifneq ($(filter asan,$(MAKECMDGOALS)),)
@@ -52,7 +54,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
         -Wno-unused-parameter -Wpointer-arith -Wundef -Wvla
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is dlopen'ed by fetch.c on first use (see there), by its soname.
-LINK_PKGS := $(filter-out libcurl,$(PKGS))
+LINK_PKGS = $(filter-out libcurl,$(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 CURL_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 ALL_CFLAGS = -std=gnu11 $(WARN) $(MODE_CFLAGS) $(PKG_CFLAGS) \
