@@ -57,12 +57,17 @@ mk_sqlite_unshared (void)
  * database of 32 packages.  Inside one transaction of ours those
  * savepoints nest and nothing is written until the end.  The database's
  * content is the same, and mk_sqlite_normalize's VACUUM writes it in the
- * same canonical form. */
+ * same canonical form.  The savepoints nested in it need a statement
+ * journal, a temporary file sqlite puts in /var/tmp (4 MB in about 2,000
+ * writes for 32 packages, measured; on the host's disk, not the build's
+ * directory); temp_store = MEMORY keeps it, and VACUUM's copy, in memory.
+ * Neither reaches the database file. */
 void
 mk_sqlite_batch_begin (void)
 {
   if (batch_conn && sqlite3_get_autocommit (batch_conn))
-    sqlite3_exec (batch_conn, "BEGIN", NULL, NULL, NULL);
+    sqlite3_exec (batch_conn, "PRAGMA temp_store = MEMORY; BEGIN", NULL,
+                  NULL, NULL);
 }
 
 int
@@ -85,7 +90,8 @@ mk_sqlite_normalize (const char *path, mk_error_t *err)
   int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL);
 
   if (rc == SQLITE_OK)
-    rc = sqlite3_exec (db, "PRAGMA journal_mode = DELETE; VACUUM;", NULL,
+    rc = sqlite3_exec (db, "PRAGMA temp_store = MEMORY; "
+                       "PRAGMA journal_mode = DELETE; VACUUM;", NULL,
                        NULL, &msg);
   if (rc != SQLITE_OK)
     {
