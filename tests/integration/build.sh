@@ -5,6 +5,16 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP"
 
+# --- 0. the build uses what the machine has -----------------------------------
+# The Makefile decides on ISA-L when it compiles, after `deps` has installed
+# libisal-dev: a first `make` on a fresh machine once built without it.
+if pkg-config --exists libisal 2>/dev/null; then
+  ldd "$(dirname "$MKBASE")/mkbase-core" | grep -q 'libisal'
+  ok $? "pkg-config has libisal, and mkbase-core links it (gzip payloads through ISA-L)"
+else
+  skip "this machine has no libisal-dev (not amd64/arm64?): gzip payloads go through zlib"
+fi
+
 # --- 1. resolution equals dnf's closure (weak deps off) --------------------
 "${MKBASE}" resolve -q recipes/bookworm-bash.conf >"$T/resolve.txt"
 ok $? "mkbase resolve bookworm-bash"
