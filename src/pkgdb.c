@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,13 +71,29 @@ store_cached (const char *db, const char *cached)
     mk_error_release (&err);
 }
 
+static int
+copy_out (const char *db, const char *out, mk_error_t *err)
+{
+  cleanup_close int in = open (db, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = -1;
+
+  if (in < 0)
+    return mk_make_error (err, errno, "open `%s`", db);
+  fd = open (out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return mk_make_error (err, errno, "create `%s`", out);
+  return mk_copy_fd (in, fd, NULL, err, "rpm database");
+}
+
 static void __attribute__ ((noreturn))
 sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
               int64_t sde, const char *cached, int fd)
 {
   cleanup_free char **paths = xcalloc (n + 1, sizeof *paths);
-  cleanup_free char *db = xasprintf ("%s%s/rpmdb.sqlite", dir,
+  cleanup_free char *root = xasprintf ("%s/root", dir);
+  cleanup_free char *db = xasprintf ("%s%s/rpmdb.sqlite", root,
                                      MK_PKGDB_SQLITE_DIR);
+  cleanup_free char *out = xasprintf ("%s/rpmdb.sqlite", dir);
   char why[1024] = "";
   mk_error_t err = NULL;
 
@@ -87,11 +104,16 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
   for (size_t i = 0; i < n; i++)
     paths[i] = (char *) pkgs[i].path;
   mk_sqlite_unshared ();
-  if (mk_rpm_db_create (paths, n, dir, MK_PKGDB_SQLITE_DIR, sde, why,
-                        sizeof why) == 0
-      && mk_sqlite_normalize (db, &err) == 0)
+  /* librpm's root may be a tmpfs only this process sees (rpm.c,
+   * db_private_root): the finished file is copied out, next to it. */
+  if (mkdir (root, 0700) < 0)
+    snprintf (why, sizeof why, "mkdir `%s`: %s", root, strerror (errno));
+  else if (mk_rpm_db_create (paths, n, root, MK_PKGDB_SQLITE_DIR, sde, why,
+                             sizeof why) == 0
+           && mk_sqlite_normalize (db, &err) == 0
+           && copy_out (db, out, &err) == 0)
     {
-      store_cached (db, cached);
+      store_cached (out, cached);
       _exit (0);
     }
   if (err)
@@ -207,7 +229,7 @@ mk_pkgdb_finish (struct mk_pkgdb_job *j, struct mk_entry *e, mk_error_t *err)
                           e->path);
   if (wait_child (j, err) < 0)
     return mk_error_wrap (err, "rpmdb = sqlite");
-  db = xasprintf ("%s%s/rpmdb.sqlite", j->dir, MK_PKGDB_SQLITE_DIR);
+  db = xasprintf ("%s/rpmdb.sqlite", j->dir);
   fd = open (db, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return mk_make_error (err, errno, "open `%s`", db);

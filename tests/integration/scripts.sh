@@ -155,6 +155,34 @@ ls -d "${TMPDIR:-/var/tmp}"/mkbase-rpmdb-* "${TMPDIR:-/var/tmp}"/mkbase-staging-
   "$out"/.prev.tar* 2>/dev/null | grep -q .
 ok $((!$?)) "no database directory, staging tree or temporary output is left"
 
+# librpm ends its transaction with syncfs() on "/": the child runs it
+# chrooted into a tmpfs of its own mount namespace, as root and rootless,
+# so that call never flushes the host's root filesystem.
+nolsan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+db_trace() { # db_trace TRACE [RUNNER...]: a cold build under strace
+  local tr=$1; shift
+  rm -rf "$T/dbc"; mkdir -p "$T/dbc"; chmod 0777 "$T/dbc"
+  MKBASE_REUSE=0 ASAN_OPTIONS=$nolsan "$@" strace -f -qq -e trace=mount,chroot,syncfs -o "$tr" \
+    "$MKBASE" -q --cache "$T/dbc/cache" --staging-dir "$T/dbc" "$T/dies.conf" -o "$T/dbc/x.tar" \
+    >"$T/dbc/sha" 2>"$T/dbc/err"
+}
+for who in root rootless; do
+  if [ "$who" = root ]; then db_trace "$T/db-root.trace"
+  else db_trace "$T/db-user.trace" setpriv --reuid=65534 --regid=65534 --clear-groups; fi
+  ok $? "$who: a build with the sqlite database under strace" || sed 's/^/#   /' "$T/dbc/err" | head -3
+  tr=$T/db-$([ "$who" = root ] && echo root || echo user).trace
+  grep -q 'mount("mkbase-rpmdb", "[^"]*/mkbase-rpmdb-[^"]*/root", "tmpfs"' "$tr" &&
+    grep -q 'chroot("[^"]*/mkbase-rpmdb-[^"]*/root")' "$tr"
+  ok $? "$who: the database's transaction runs chrooted into its own tmpfs"
+  syncs=$(grep -c 'syncfs(' "$tr"); chroots=$(grep -c 'chroot("\.")' "$tr")
+  [ "$syncs" -ge 1 ] && [ "$chroots" -ge 1 ] &&
+    awk '/syncfs\(/ { s = NR } /chroot\("\."\)/ { c = NR } END { exit !(s < c) }' "$tr"
+  ok $? "$who: librpm's syncfs comes before the chroot is left ($syncs syncfs, $chroots leave)"
+  is "$(cut -d' ' -f1 "$T/dbc/sha")" "$(sha256sum "$T/dbc/x.tar" | cut -d' ' -f1)" "$who: and the image is written"
+done
+grep -q mkbase-rpmdb /proc/self/mountinfo
+ok $((!$?)) "no tmpfs of the database's is left in the host's mount table"
+
 # --- scriptlet semantics with crafted packages --------------------------------
 specs=$T/specs
 mkdir -p "$specs"
