@@ -105,7 +105,7 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
     paths[i] = (char *) pkgs[i].path;
   mk_sqlite_unshared ();
   /* librpm's root may be a tmpfs only this process sees (rpm.c,
-   * db_private_root): the finished file is copied out, next to it. */
+   * db_enter_root): the finished file is copied out, next to it. */
   if (mkdir (root, 0700) < 0)
     snprintf (why, sizeof why, "mkdir `%s`: %s", root, strerror (errno));
   else if (mk_rpm_db_create (paths, n, root, MK_PKGDB_SQLITE_DIR, sde, why,
