@@ -43,20 +43,17 @@ struct mk_pkgdb_job
   int64_t sde;
 };
 
-/* The child: librpm's transaction, then sqlite's normalisation, so the
- * parent only copies a finished file.  The error text goes to fd. */
-/* Keep a copy of the finished database for the next build of the same
- * packages; a failure only costs that build the shortcut. */
+/* Keep a copy of the finished database (IN, at its start) for the next
+ * build of the same packages; a failure only costs that build the
+ * shortcut. */
 static void
-store_cached (const char *db, const char *cached)
+store_cached (int in, const char *cached)
 {
   cleanup_free char *tmp = NULL;
-  cleanup_close int in = open (db, O_RDONLY | O_CLOEXEC);
   mk_error_t err = NULL;
   int out;
 
-  if (cached == NULL || in < 0
-      || (out = mk_atomic_open (cached, &tmp, &err)) < 0)
+  if (cached == NULL || (out = mk_atomic_open (cached, &tmp, &err)) < 0)
     {
       mk_error_release (&err);
       return;
@@ -71,20 +68,35 @@ store_cached (const char *db, const char *cached)
     mk_error_release (&err);
 }
 
+/* The finished database, from librpm's root (a tmpfs only this process
+ * sees, rpm.c's db_enter_root) to OUT, where the parent reads it; the
+ * returned fd is OUT's, at its start, for store_cached. */
 static int
 copy_out (const char *db, const char *out, mk_error_t *err)
 {
   cleanup_close int in = open (db, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  cleanup_close int fd = -1;
+  int fd;
 
   if (in < 0)
     return mk_make_error (err, errno, "open `%s`", db);
-  fd = open (out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  fd = open (out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return mk_make_error (err, errno, "create `%s`", out);
-  return mk_copy_fd (in, fd, NULL, err, "rpm database");
+  if (mk_copy_fd (in, fd, NULL, err, "rpm database") < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    {
+      close (fd);
+      return mk_make_error (err, errno, "seek `%s`", out);
+    }
+  return fd;
 }
 
+/* The child: librpm's transaction, then sqlite's normalisation, so the
+ * parent only copies a finished file.  The error text goes to fd. */
 static void __attribute__ ((noreturn))
 sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
               int64_t sde, const char *cached, int fd)
@@ -96,6 +108,7 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
   cleanup_free char *out = xasprintf ("%s/rpmdb.sqlite", dir);
   char why[1024] = "";
   mk_error_t err = NULL;
+  int done;
 
   /* Test-only (tests/integration/scripts.sh): a child that dies without
    * a word, as one killed by the OOM killer would. */
@@ -104,16 +117,14 @@ sqlite_child (const struct mk_pkgdb_pkg *pkgs, size_t n, const char *dir,
   for (size_t i = 0; i < n; i++)
     paths[i] = (char *) pkgs[i].path;
   mk_sqlite_unshared ();
-  /* librpm's root may be a tmpfs only this process sees (rpm.c,
-   * db_enter_root): the finished file is copied out, next to it. */
   if (mkdir (root, 0700) < 0)
     snprintf (why, sizeof why, "mkdir `%s`: %s", root, strerror (errno));
   else if (mk_rpm_db_create (paths, n, root, MK_PKGDB_SQLITE_DIR, sde, why,
                              sizeof why) == 0
            && mk_sqlite_normalize (db, &err) == 0
-           && copy_out (db, out, &err) == 0)
+           && (done = copy_out (db, out, &err)) >= 0)
     {
-      store_cached (out, cached);
+      store_cached (done, cached);
       _exit (0);
     }
   if (err)

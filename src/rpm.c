@@ -1014,8 +1014,9 @@ db_notify (const void *h, const rpmCallbackType what, const rpm_loff_t amount,
 }
 
 /* librpm chroots into the transaction's root to fingerprint paths, even
- * with --justdb; without root that needs CAP_SYS_CHROOT in a user
- * namespace of our own. */
+ * with --justdb, or db_enter_root chroots into a tmpfs for it; without
+ * root that needs CAP_SYS_CHROOT (and, for the mount, CAP_SYS_ADMIN) in a
+ * user namespace of our own. */
 static int
 db_enter_userns (char *why, size_t len)
 {
@@ -1119,10 +1120,10 @@ static int
 db_open_packages (char *const *paths, size_t n, int *fds, char *why,
                   size_t len)
 {
-  /* O_RDONLY, as librpm's Fopen opened them here before: this process
-   * runs nothing (RPMTRANS_FLAG_NOSCRIPTS) and exits after the database,
-   * and tests/integration/reuse.sh tells the digest's opens
-   * (O_CLOEXEC) from these. */
+  /* No O_CLOEXEC needed (as librpm's Fopen here before): this process
+   * runs nothing (RPMTRANS_FLAG_NOSCRIPTS) and exits after the database.
+   * tests/integration/reuse.sh tells these from the digest's opens by
+   * that flag. */
   for (size_t i = 0; i < n; i++)
     if ((fds[i] = open (paths[i], O_RDONLY)) < 0)
       return snprintf (why, len, "%s: %s", paths[i], strerror (errno)), -1;
